@@ -1,0 +1,236 @@
+"""The public API: `grad`, `value_and_grad` and `staged`."""
+
+import functools
+import inspect
+import numbers
+import weakref
+
+import numpy as np
+
+from . import runtime
+from .analyze import scalar_names
+from .codegen import build, render
+from .frontend import get_source
+from .ir import Var
+from .names import Names
+from .optimize import optimize
+from .reverse import Line, differentiate
+from .rules import registry
+from .stage import stage, staged_source
+from .subset import check_subset
+
+_SCALAR, _ARRAY, _OTHER = "scalar", "array", "other"
+_PYTHON_SCALARS = (float, int)
+
+
+def _kind(value):
+    if type(value) in _PYTHON_SCALARS:
+        return _SCALAR
+    if isinstance(value, np.ndarray):
+        return _ARRAY
+    if isinstance(value, (numbers.Real, np.number, np.bool_)):
+        return _SCALAR
+    return _OTHER
+
+
+def _real_input(name, value):
+    """A wrt argument as a real number or float array, or a TypeError saying why not."""
+    if type(value) is float:
+        return value
+    if type(value) is int:
+        return float(value)
+    if isinstance(value, (bool, np.bool_)) or \
+            isinstance(value, np.ndarray) and value.dtype == np.bool_:
+        raise TypeError(f"cannot differentiate with respect to {name!r}: got a bool; "
+                        "pass a real number")
+    if isinstance(value, np.ndarray):
+        if np.issubdtype(value.dtype, np.floating):
+            return value
+        if np.issubdtype(value.dtype, np.integer):
+            return value.astype(np.float64)
+    elif isinstance(value, np.floating):
+        return value
+    elif isinstance(value, (np.integer, numbers.Integral)):
+        return float(value)
+    elif isinstance(value, numbers.Real):
+        return float(value)
+    what = f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray) \
+        else f"a value of type {type(value).__name__}"
+    raise TypeError(f"cannot differentiate with respect to {name!r}: got {what}; "
+                    "pass a real number or an array of real numbers")
+
+
+def _as_gradient(g, x):
+    """The gradient `g` in the shape and float dtype of the argument `x`."""
+    if type(x) is float:
+        return float(g)
+    if isinstance(x, np.ndarray):
+        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
+    return type(x)(g)
+
+
+class _Compiled:
+    """One compiled variant: the generated function and its source."""
+
+    def __init__(self, function, source):
+        self.function = function
+        self.source = source
+
+
+_cache = weakref.WeakKeyDictionary()      # user function -> {(wrt, with_value, kinds): _Compiled}
+
+
+class GradientFunction:
+    """The gradient of a scalar-valued function, compiled to Python source on first use.
+
+    Call it like the original function. `.source` is the generated Python,
+    `.staged` the staged form of the original.
+    """
+
+    def __init__(self, fn, wrt=0, *, with_value=False):
+        self.fn = fn
+        self.with_value = with_value
+        self._source = get_source(fn)
+        check_subset(self._source)
+        self._signature = inspect.signature(fn)
+        self._params = list(self._signature.parameters)
+        self._tuple, self._wrt = _normalise_wrt(wrt, self._params, fn)
+        self._positions = [self._params.index(w) for w in self._wrt]
+        self._staged = None
+        functools.update_wrapper(self, fn)
+
+    # -- compiling ---------------------------------------------------------
+    @property
+    def staged_function(self):
+        if self._staged is None:
+            self._staged = stage(self._source)
+        return self._staged
+
+    def _compile(self, kinds):
+        key = (tuple(self._wrt), self.with_value, kinds)
+        per_function = _cache.setdefault(self.fn, {})
+        if key not in per_function:
+            per_function[key] = self._generate(kinds)
+        return per_function[key]
+
+    def _generate(self, kinds):
+        staged = self.staged_function
+        scalar_params = [p for p, k in zip(self._params, kinds) if k == _SCALAR]
+        scalars = scalar_names(staged, scalar_params)
+        names = Names(staged.user_names)
+        adjoint = differentiate(staged, self._wrt, registry, names, with_value=self.with_value)
+        output = adjoint.output
+        if isinstance(output, Var) and output.name not in scalars:
+            check = adjoint.namespace.name_for(runtime.must_be_scalar, "must_be_scalar")
+            adjoint.lines.insert(_forward_end(adjoint.lines), Line(
+                _call_statement(check, output.name)))
+        optimize(adjoint, scalars)
+        text = render(adjoint, self._source, self._wrt)
+        function = build(text, adjoint.name, adjoint.namespace, self._source)
+        return _Compiled(function, text)
+
+    @property
+    def source(self):
+        """The generated gradient source, for scalar arguments unless called otherwise."""
+        return self._compile(self._default_kinds()).source
+
+    @property
+    def staged(self):
+        """The staged single-assignment form of the original function."""
+        return staged_source(self.staged_function)
+
+    def _default_kinds(self):
+        if self._last_kinds is not None:
+            return self._last_kinds
+        return tuple(_SCALAR for _ in self._params)
+
+    _last_kinds = None
+
+    # -- calling -----------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self._params):
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments[p] for p in self._params)
+        args = list(args)
+        for pos, name in zip(self._positions, self._wrt):
+            args[pos] = _real_input(name, args[pos])
+        kinds = tuple(map(_kind, args))
+        self._last_kinds = kinds
+        result = self._compile(kinds).function(*args)
+        if self.with_value:
+            value, grads = result
+            return value, self._convert(grads, args)
+        return self._convert(result, args)
+
+    def _convert(self, grads, args):
+        if not self._tuple:
+            return _as_gradient(grads, args[self._positions[0]])
+        return tuple(_as_gradient(g, args[p]) for g, p in zip(grads, self._positions))
+
+    def __repr__(self):
+        kind = "value_and_grad" if self.with_value else "grad"
+        return f"<{kind} of {self.fn.__qualname__} wrt {', '.join(self._wrt)}>"
+
+
+def _forward_end(lines):
+    for i, line in enumerate(lines):
+        if line.backward:
+            return i
+    return len(lines) - 1
+
+
+def _call_statement(function, argument):
+    import ast
+    return ast.Expr(value=ast.Call(func=ast.Name(id=function, ctx=ast.Load()),
+                                   args=[ast.Name(id=argument, ctx=ast.Load())], keywords=[]))
+
+
+def _normalise_wrt(wrt, params, fn):
+    """(is_tuple, [parameter names]) for a position, a name, or a tuple of them."""
+    many = isinstance(wrt, (tuple, list))
+    items = list(wrt) if many else [wrt]
+    if many and not items:
+        raise ValueError("wrt must name at least one parameter")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise TypeError(f"wrt entries are parameter positions or names, got {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise ValueError(f"wrt={item} is out of range: {fn.__name__} has "
+                                 f"{len(params)} parameter(s) ({', '.join(params)})")
+            item = params[item]
+        elif item not in params:
+            raise ValueError(f"wrt={item!r} is not a parameter of "
+                             f"{fn.__name__}({', '.join(params)})")
+        if item in names:
+            raise ValueError(f"wrt names {item!r} twice")
+        names.append(item)
+    return many, names
+
+
+def grad(fn=None, wrt=0):
+    """The gradient of the scalar-valued function `fn`, as a function with the same signature.
+
+    `wrt` is a parameter position, a parameter name, or a tuple of them: a
+    single one gives a single gradient, a tuple gives a tuple. Usable as
+    ``@grad`` and ``@grad(wrt=("x", "y"))``.
+    """
+    if fn is None:
+        return functools.partial(grad, wrt=wrt)
+    return GradientFunction(fn, wrt)
+
+
+def value_and_grad(fn=None, wrt=0):
+    """Like `grad`, but the function returns ``(value, gradient)`` from one forward sweep."""
+    if fn is None:
+        return functools.partial(value_and_grad, wrt=wrt)
+    return GradientFunction(fn, wrt, with_value=True)
+
+
+def staged(fn):
+    """The staged single-assignment form of `fn`, as Python source."""
+    source = get_source(fn)
+    check_subset(source)
+    return staged_source(stage(source))

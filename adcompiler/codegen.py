@@ -1,0 +1,82 @@
+"""Code generation: print the adjoint as commented Python, compile it, and bind its names.
+
+The source is compiled under a unique file name registered with `linecache`,
+so tracebacks and debuggers show the generated lines. The function runs with
+the user's globals and closure cells, plus the few helpers it needs.
+"""
+
+import ast
+import hashlib
+import linecache
+import os
+import types
+
+import astor
+
+_COMMENT_COLUMN = 44
+
+
+def _one_line(node):
+    return astor.to_source(ast.fix_missing_locations(node)).strip()
+
+
+def _statement_text(source, lineno):
+    text = source.line(lineno).strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def render(adjoint, source, wrt):
+    """The generated function as Python source: forward sweep, backward sweep, return."""
+    forward = [ln for ln in adjoint.lines[:-1] if not ln.backward]
+    backward = [ln for ln in adjoint.lines[:-1] if ln.backward]
+    ret = adjoint.lines[-1]
+    origin = f"{os.path.basename(source.filename)}:{source.node.lineno}"
+    out = [f"def {adjoint.name}({', '.join(adjoint.params)}):",
+           f'    """Gradient of {source.name} ({origin}) with respect to {", ".join(wrt)}."""']
+    if forward:
+        out.append("    # forward")
+        out.extend("    " + _one_line(ln.node) for ln in forward)
+    if backward:
+        out.append("    # backward")
+        codes = [_one_line(ln.node) for ln in backward]
+        width = max(_COMMENT_COLUMN, *(len(c) + 2 for c in codes if len(c) < 60))
+        previous = None
+        for code, line in zip(codes, backward):
+            comment = f"# line {line.origin}"
+            if line.origin != previous:              # the user's statement, once per run
+                comment += f": {_statement_text(source, line.origin)}"
+            previous = line.origin
+            out.append(f"    {code.ljust(width)}{comment}" if len(code) < width
+                       else f"    {code}  {comment}")
+    out.append("    " + _one_line(ret.node))
+    return "\n".join(out) + "\n"
+
+
+def build(text, function_name, namespace, source):
+    """Compile generated source into a function with the user's globals and closure."""
+    fn = source.fn
+    user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    free = sorted(set(user_cells) | set(namespace.extra))
+    filename = f"<adcompiler {function_name} {hashlib.sha1(text.encode()).hexdigest()[:12]}>"
+    inner = ast.parse(text, filename=filename)
+    factory = ast.FunctionDef(
+        name="__adcompiler_factory__",
+        args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                           kwarg=None, defaults=[]),
+        body=[ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())], value=ast.Constant(None))
+              for n in free] + inner.body
+        + [ast.Return(value=ast.Name(id=function_name, ctx=ast.Load()))],
+        decorator_list=[], returns=None)
+    module = ast.Module(body=[factory], type_ignores=[])
+    for node in ast.walk(module):                  # the factory's own nodes take line 1
+        if not hasattr(node, "lineno") and "lineno" in node._attributes:
+            node.lineno, node.col_offset = 1, 0
+    ast.fix_missing_locations(module)
+    code = compile(module, filename, "exec")
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    scope = {}
+    exec(code, fn.__globals__, scope)
+    template = scope["__adcompiler_factory__"]()
+    cells = tuple(user_cells[n] if n in user_cells else types.CellType(namespace.extra[n])
+                  for n in template.__code__.co_freevars)
+    return types.FunctionType(template.__code__, fn.__globals__, function_name, None, cells or None)

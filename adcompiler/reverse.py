@@ -1,0 +1,222 @@
+"""Reverse mode: the forward sweep, then each active operation's adjoint rule in reverse order.
+
+Rules are inlined with the user's names substituted: ``sigx = math.tanh(u)``
+and the tanh rule give ``du += (1 - sigx * sigx) * dsigx``. Every backward
+statement remembers the user line it comes from.
+"""
+
+import ast
+import builtins
+import copy
+from dataclasses import dataclass, field
+
+from .analyze import active_names
+from .frontend import _MISSING
+from .ir import Const, Op, Return, Var
+from .names import Namespace
+
+
+@dataclass
+class Line:
+    """One generated statement and the user line it comes from."""
+    node: ast.stmt
+    origin: int = None
+    backward: bool = False
+
+
+@dataclass
+class Adjoint:
+    """The generated gradient function before optimisation."""
+    name: str
+    params: list
+    lines: list                        # forward sweep, backward sweep, return
+    keep: set = field(default_factory=set)   # names the return statement must keep
+    adjoint_of: dict = field(default_factory=dict)   # adjoint name -> primal name
+    namespace: Namespace = None
+    output: object = None             # the output atom
+
+
+class Reverser:
+    def __init__(self, staged, wrt, registry, names, with_value=False):
+        self.staged = staged
+        self.source = staged.source
+        self.wrt = list(wrt)
+        self.registry = registry
+        self.names = names
+        self.with_value = with_value
+        self.active = active_names(staged, wrt, registry)
+        local_names = set(staged.params) | {s.target for s in staged.body if isinstance(s, Op)}
+        self.namespace = Namespace(self.source, names, local_names)
+        self.adjoints = {}             # primal name -> adjoint name
+
+    def adjoint(self, name):
+        if name not in self.adjoints:
+            self.adjoints[name] = self.names.adjoint(name)
+        return self.adjoints[name]
+
+    def run(self, function_name):
+        lines = [Line(stmt.to_ast()) for stmt in self.staged.body if not isinstance(stmt, Return)]
+        ret = self.staged.body[-1]
+        output = ret.value
+        if isinstance(output, Var) and output.name in self.active:
+            lines.append(Line(_assign(self.adjoint(output.name), ast.Constant(1.0)),
+                              origin=ret.line, backward=True))
+            for stmt in reversed(self.staged.body):
+                if isinstance(stmt, Op) and stmt.target in self.active:
+                    lines.extend(self.backward(stmt))
+        grads = [ast.Name(id=self.adjoints[p], ctx=ast.Load()) if p in self.adjoints
+                 else ast.Constant(0.0) for p in self.wrt]
+        result = grads[0] if len(grads) == 1 else ast.Tuple(elts=grads, ctx=ast.Load())
+        if self.with_value:
+            result = ast.Tuple(elts=[output.to_ast(), result], ctx=ast.Load())
+        lines.append(Line(ast.Return(value=result)))
+        return Adjoint(name=function_name, params=list(self.staged.params), lines=lines,
+                       keep={self.adjoints[p] for p in self.wrt if p in self.adjoints},
+                       adjoint_of={v: k for k, v in self.adjoints.items()},
+                       namespace=self.namespace, output=output)
+
+    # -- one operation's adjoint ---------------------------------------------
+    def backward(self, op):
+        rule, binding = self.registry.find(op.prim, op.args, op.kwargs)
+        if rule is None:
+            raise self.no_rule(op)
+        return [Line(node, origin=op.line, backward=True)
+                for node in Template(rule, binding, op, self).statements()]
+
+    def no_rule(self, op):
+        name = _describe(op)
+        active = [a.name for a in op.atoms() if isinstance(a, Var) and a.name in self.active]
+        node = ast.Expr(value=op.value_ast())
+        node.lineno = op.line
+        if self.registry.has_rule(op.prim):
+            what = f"{name} is not differentiable when called as `{ast.unparse(op.value_ast())}`"
+        else:
+            what = f"no adjoint rule for {name}, which is called here with active " \
+                   f"argument{'s' if len(active) > 1 else ''} {', '.join(active)}"
+        return self.source.error(
+            what, node, construct=f"call to {name}",
+            hint=f"register a rule with @adcompiler.adjoint({_spelling(op)}), or make its "
+                 "arguments constant")
+
+
+class Template:
+    """One rule instantiated for one operation: the rule's names replaced by the user's."""
+
+    def __init__(self, rule, binding, op, reverser):
+        self.rule = rule
+        self.binding = binding
+        self.op = op
+        self.reverser = reverser
+        self.temps = {}
+
+    def atom(self, value):
+        if isinstance(value, (Var, Const)):
+            return value
+        return Const(value=value, expr=ast.Constant(value), key=repr(value))
+
+    def is_active(self, atom):
+        return isinstance(atom, Var) and atom.name in self.reverser.active
+
+    def statements(self):
+        out = []
+        rule = self.rule
+        for stmt in rule.body:
+            if isinstance(stmt, ast.Assign):
+                name = stmt.targets[0].id
+                self.temps[name] = self.reverser.names.version(name)
+                out.append(_assign(self.temps[name], self.substitute(stmt.value)))
+                continue
+            param = stmt.target.id[1:]
+            if param == rule.vararg:
+                elements = self.binding[param]
+                for element in elements:
+                    if self.is_active(element):
+                        out.append(self.accumulate(stmt, element, {param: element}))
+            else:
+                element = self.atom(self.binding[param])
+                if self.is_active(element):
+                    out.append(self.accumulate(stmt, element, {}))
+        return out
+
+    def accumulate(self, stmt, element, extra):
+        target = ast.Name(id=self.reverser.adjoint(element.name), ctx=ast.Store())
+        return ast.AugAssign(target=target, op=copy.copy(stmt.op),
+                             value=self.substitute(stmt.value, extra))
+
+    def substitute(self, expr, extra=None):
+        return _Substitute(self, extra or {}).visit(copy.deepcopy(expr))
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, template, extra):
+        self.t = template
+        self.extra = extra
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        args = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred) and isinstance(arg.value, _Spread):
+                args.extend(arg.value.items)
+            else:
+                args.append(arg)
+        node.args = args
+        return node
+
+    def visit_Starred(self, node):
+        if isinstance(node.value, ast.Name) and node.value.id == self.t.rule.vararg:
+            items = [self.t.atom(a).to_ast() for a in self.t.binding[self.t.rule.vararg]]
+            return ast.Starred(value=_Spread(items), ctx=ast.Load())
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        t = self.t
+        rule = t.rule
+        name = node.id
+        if name in self.extra:
+            return copy.deepcopy(t.atom(self.extra[name]).to_ast())
+        if name == rule.out:
+            return ast.Name(id=t.op.target, ctx=ast.Load())
+        if name == "d" + rule.out:
+            return ast.Name(id=t.reverser.adjoint(t.op.target), ctx=ast.Load())
+        if name in t.binding and name != rule.vararg:
+            return copy.deepcopy(t.atom(t.binding[name]).to_ast())
+        if name in t.temps:
+            return ast.Name(id=t.temps[name], ctx=ast.Load())
+        obj = rule.namespace.get(name, vars(builtins).get(name, _MISSING))
+        if obj is _MISSING:
+            raise NameError(f"rule {rule.fn.__qualname__}: unknown name {name!r}")
+        return ast.Name(id=t.reverser.namespace.name_for(obj, name), ctx=ast.Load())
+
+
+class _Spread(ast.expr):
+    """Placeholder for `*xs` in a variadic rule, replaced by the elements."""
+    _fields = ()
+
+    def __init__(self, items):
+        super().__init__()
+        self.items = items
+
+
+def _assign(name, value):
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+
+
+def _spelling(op):
+    if op.func is not None:
+        return ast.unparse(op.func)
+    return f"operator.{getattr(op.prim, '__name__', 'op')}"
+
+
+def _describe(op):
+    if op.func is not None:
+        return f"`{ast.unparse(op.func)}`"
+    return f"the operator in `{ast.unparse(op.value_ast())}`"
+
+
+def differentiate(staged, wrt, registry, names, *, with_value=False):
+    """The Adjoint of a staged function with respect to the parameters `wrt`."""
+    suffix = "_value_and_grad" if with_value else "_grad"
+    name = names.version(staged.name + suffix)
+    return Reverser(staged, wrt, registry, names, with_value).run(name)
+

@@ -1,0 +1,98 @@
+"""Adjoint rules for Python's operators and builtins, and adcompiler's runtime helpers.
+
+Each rule reads as the local derivative times the output's adjoint.
+"""
+
+import builtins
+import operator
+
+from ..ir import copy_value
+from ..runtime import count_equal, safe_div, safe_log, sign
+from .registry import adjoint, nondifferentiable
+
+
+@adjoint(copy_value, operator.pos, float)
+def _(out, x):
+    dx += dout
+
+
+@adjoint(operator.neg)
+def _(out, x):
+    dx -= dout
+
+
+@adjoint(operator.add)
+def _(out, a, b):
+    da += dout
+    db += dout
+
+
+@adjoint(operator.sub)
+def _(out, a, b):
+    da += dout
+    db -= dout
+
+
+@adjoint(operator.mul)
+def _(out, a, b):
+    da += b * dout
+    db += a * dout
+
+
+@adjoint(operator.truediv)
+def _(out, a, b):
+    da += dout / b
+    db += -a / (b * b) * dout
+
+
+@adjoint(operator.pow, builtins.pow)
+def _(out, a, b):
+    """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0."""
+    da += b * a ** (b - 1) * dout
+    db += safe_log(a) * out * dout
+
+
+@adjoint(builtins.abs)
+def _(out, x):
+    """abs at 0 takes the subgradient 0."""
+    dx += sign(x) * dout
+
+
+@adjoint(builtins.max)
+def _(out, a, b):
+    """A tie a == b splits the gradient evenly."""
+    da += ((a > b) + 0.5 * (a == b)) * dout
+    db += ((b > a) + 0.5 * (a == b)) * dout
+
+
+@adjoint(builtins.max, builtins.min)
+def _(out, *xs):
+    """The gradient goes to the arguments equal to the result, split evenly among ties."""
+    dxs += (xs == out) / count_equal(out, *xs) * dout
+
+
+@adjoint(builtins.min)
+def _(out, a, b):
+    """A tie a == b splits the gradient evenly."""
+    da += ((a < b) + 0.5 * (a == b)) * dout
+    db += ((b < a) + 0.5 * (a == b)) * dout
+
+
+@adjoint(safe_div)
+def _(out, a, b):
+    """Like a / b, and 0 where b == 0."""
+    da += safe_div(dout, b)
+    db -= safe_div(out, b) * dout
+
+
+@adjoint(safe_log)
+def _(out, a):
+    da += safe_div(dout, a)
+
+
+nondifferentiable(
+    sign, count_equal,
+    operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.not_, operator.floordiv, operator.mod,
+    builtins.int, builtins.round, builtins.bool, builtins.len,
+)
