@@ -34,14 +34,28 @@ def active_names(staged, wrt, registry):
     return needed & varies
 
 
-def scalar_names(staged, scalar_params):
-    """Names known to hold a single number, given which parameters do."""
+def free_constants(staged):
+    """Names of the globals and closure variables the function reads as values.
+
+    Their kinds (number or array) may change between calls, so they are part
+    of what a compiled variant is specialised on.
+    """
+    found = []
+    for stmt in staged.body:
+        for atom in stmt.atoms() if isinstance(stmt, Op) else ():
+            if isinstance(atom, Const) and isinstance(atom.expr, ast.Name) and atom.key not in found:
+                found.append(atom.key)
+    return found
+
+
+def scalar_names(staged, scalar_params, scalar_constants=()):
+    """Names known to hold a single number, given which parameters and free constants do."""
     scalars = set(scalar_params)
 
     def known(atom):
         if isinstance(atom, Var):
             return atom.name in scalars
-        return isinstance(atom, Const) and is_literal_number(atom)
+        return isinstance(atom, Const) and (atom.key in scalar_constants or fixed_number(atom))
 
     for stmt in staged.body:
         if isinstance(stmt, Op):
@@ -50,6 +64,7 @@ def scalar_names(staged, scalar_params):
     return scalars
 
 
-def is_literal_number(const):
-    """A number written in the source (not a module-level name that could be rebound)."""
-    return isinstance(const.expr, ast.Constant) and isinstance(const.value, (bool, int, float))
+def fixed_number(const):
+    """A number written in the source, or a library constant such as ``math.pi``."""
+    return isinstance(const.expr, (ast.Constant, ast.Attribute)) \
+        and isinstance(const.value, (bool, int, float))

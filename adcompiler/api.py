@@ -8,8 +8,9 @@ import weakref
 import numpy as np
 
 from . import runtime
-from .analyze import scalar_names
+from .analyze import free_constants, scalar_names
 from .codegen import build, render
+from .errors import DifferentiationError
 from .frontend import get_source
 from .ir import Var
 from .names import Names
@@ -97,6 +98,11 @@ class GradientFunction:
         self._tuple, self._wrt = _normalise_wrt(wrt, self._params, fn)
         self._positions = [self._params.index(w) for w in self._wrt]
         self._staged = None
+        try:                                   # refuse what we can now, at grad() time
+            self._staged = stage(self._source)
+        except DifferentiationError as exc:
+            if exc.construct != "unknown name":   # a global defined later is looked up on first use
+                raise
         functools.update_wrapper(self, fn)
 
     # -- compiling ---------------------------------------------------------
@@ -107,7 +113,7 @@ class GradientFunction:
         return self._staged
 
     def _compile(self, kinds):
-        key = (tuple(self._wrt), self.with_value, kinds)
+        key = (tuple(self._wrt), self._tuple, self.with_value, kinds)
         per_function = _cache.setdefault(self.fn, {})
         if key not in per_function:
             per_function[key] = self._generate(kinds)
@@ -116,9 +122,12 @@ class GradientFunction:
     def _generate(self, kinds):
         staged = self.staged_function
         scalar_params = [p for p, k in zip(self._params, kinds) if k == _SCALAR]
-        scalars = scalar_names(staged, scalar_params)
+        env_kinds = kinds[len(self._params):]
+        scalar_constants = [c for c, k in zip(free_constants(staged), env_kinds) if k == _SCALAR]
+        scalars = scalar_names(staged, scalar_params, scalar_constants)
         names = Names(staged.user_names)
-        adjoint = differentiate(staged, self._wrt, registry, names, with_value=self.with_value)
+        adjoint = differentiate(staged, self._wrt, registry, names, with_value=self.with_value,
+                                as_tuple=self._tuple)
         output = adjoint.output
         if isinstance(output, Var) and output.name not in scalars:
             check = adjoint.namespace.name_for(runtime.must_be_scalar, "must_be_scalar")
@@ -142,9 +151,18 @@ class GradientFunction:
     def _default_kinds(self):
         if self._last_kinds is not None:
             return self._last_kinds
-        return tuple(_SCALAR for _ in self._params)
+        return tuple(_SCALAR for _ in self._params) + self._environment_kinds()
 
     _last_kinds = None
+    _environment = None
+
+    def _environment_kinds(self):
+        """Kinds of the globals and closure variables the function reads as values."""
+        if self._environment is None:
+            source = self._source
+            self._environment = [functools.partial(source.lookup, name)
+                                 for name in free_constants(self.staged_function)]
+        return tuple(_kind(read()) for read in self._environment)
 
     # -- calling -----------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -156,6 +174,8 @@ class GradientFunction:
         for pos, name in zip(self._positions, self._wrt):
             args[pos] = _real_input(name, args[pos])
         kinds = tuple(map(_kind, args))
+        if self._environment != []:
+            kinds += self._environment_kinds()
         self._last_kinds = kinds
         result = self._compile(kinds).function(*args)
         if self.with_value:

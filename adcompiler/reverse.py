@@ -37,7 +37,8 @@ class Adjoint:
 
 
 class Reverser:
-    def __init__(self, staged, wrt, registry, names, with_value=False):
+    def __init__(self, staged, wrt, registry, names, with_value=False, as_tuple=False):
+        self.as_tuple = as_tuple
         self.staged = staged
         self.source = staged.source
         self.wrt = list(wrt)
@@ -66,7 +67,7 @@ class Reverser:
                     lines.extend(self.backward(stmt))
         grads = [ast.Name(id=self.adjoints[p], ctx=ast.Load()) if p in self.adjoints
                  else ast.Constant(0.0) for p in self.wrt]
-        result = grads[0] if len(grads) == 1 else ast.Tuple(elts=grads, ctx=ast.Load())
+        result = ast.Tuple(elts=grads, ctx=ast.Load()) if self.as_tuple else grads[0]
         if self.with_value:
             result = ast.Tuple(elts=[output.to_ast(), result], ctx=ast.Load())
         lines.append(Line(ast.Return(value=result)))
@@ -214,9 +215,12 @@ def _describe(op):
     return f"the operator in `{ast.unparse(op.value_ast())}`"
 
 
-def differentiate(staged, wrt, registry, names, *, with_value=False):
-    """The Adjoint of a staged function with respect to the parameters `wrt`."""
+def differentiate(staged, wrt, registry, names, *, with_value=False, as_tuple=False):
+    """The Adjoint of a staged function with respect to the parameters `wrt`.
+
+    It returns one gradient, or a tuple of them when `as_tuple`.
+    """
     suffix = "_value_and_grad" if with_value else "_grad"
     name = names.version(staged.name + suffix)
-    return Reverser(staged, wrt, registry, names, with_value).run(name)
+    return Reverser(staged, wrt, registry, names, with_value, as_tuple).run(name)
 

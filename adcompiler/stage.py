@@ -114,7 +114,8 @@ class Stager:
         prim = BINARY.get(type(stmt.op))
         if prim is None:
             raise self.error(f"the operator in `{ast.unparse(stmt)}` is not supported", stmt,
-                             construct=type(stmt.op).__name__)
+                             construct=type(stmt.op).__name__,
+                             hint="write the operation out, e.g. `x = x - y` for `x -= y`")
         current = self.read(stmt.target.id, stmt.target)
         value = self.op(prim, (current, self.expr(stmt.value)))
         self.bind(stmt.target, value)
@@ -157,7 +158,8 @@ class Stager:
                                  construct="starred assignment", hint="unpack each element by name")
             if len(target.elts) != len(value):
                 raise self.error(f"cannot unpack {len(value)} values into {len(target.elts)} names",
-                                 target, construct="unpacking")
+                                 target, construct="unpacking",
+                                 hint="unpack as many names as there are values")
             for t, v in zip(target.elts, value):
                 self.bind(t, v)
         else:
@@ -187,7 +189,8 @@ class Stager:
             return self.env[name]
         if name in self.assigned or name in self.params:
             raise self.error(f"local variable {name!r} is used before it is assigned", node,
-                             construct="unbound name")
+                             construct="unbound name",
+                             hint="assign the variable before the line that reads it")
         value = self.source.lookup(name)
         if value is _MISSING:
             raise self.error(f"name {name!r} is not defined", node, construct="unknown name",
@@ -209,7 +212,8 @@ class Stager:
         for a in list(args) + [a for _, a in kwargs]:
             if isinstance(a, (StaticTuple, _Callee)):
                 raise self.error("a tuple or function cannot be used as a value here",
-                                 self.current, construct="tuple or function value")
+                                 self.current, construct="tuple or function value",
+                                 hint="pass numbers or arrays; unpack tuples into names first")
             self.use(a)
         target = self.names.temp()
         op = Op(target=target, prim=prim, args=tuple(args), kwargs=tuple(kwargs),
@@ -249,7 +253,8 @@ class Stager:
             prim = COMPARE.get(type(node.ops[0]))
             if prim is None:
                 raise self.error(f"the comparison `{ast.unparse(node)}` is not supported", node,
-                                 construct=type(node.ops[0]).__name__)
+                                 construct=type(node.ops[0]).__name__,
+                                 hint="use <, <=, >, >=, == or != between two numbers")
             return self.op(prim, (left, right))
         if isinstance(node, (ast.Tuple, ast.List)):
             items = []
@@ -269,7 +274,8 @@ class Stager:
         if isinstance(node, ast.Call):
             return self.call(node)
         raise self.error(f"`{ast.unparse(node)}` is not supported", node,
-                         construct=type(node).__name__)
+                         construct=type(node).__name__,
+                         hint="compute this value outside the function and pass it in")
 
     def subscript(self, node):
         value = self.expr(node.value)
@@ -278,7 +284,8 @@ class Stager:
             try:
                 return value[index.value]
             except IndexError:
-                raise self.error("tuple index out of range", node, construct="indexing") from None
+                raise self.error("tuple index out of range", node, construct="indexing",
+                                 hint="index within the tuple's length") from None
         raise self.error("indexing is not supported yet", node, construct="indexing",
                          hint="pass the elements in as separate arguments")
 
@@ -292,7 +299,8 @@ class Stager:
                     value = getattr(owner, node.attr)
                 except AttributeError:
                     raise self.error(f"{ast.unparse(node.value)!s} has no attribute {node.attr!r}",
-                                     node, construct="unknown attribute") from None
+                                     node, construct="unknown attribute",
+                                     hint="check the spelling of the attribute") from None
                 return self.constant(value, copy.deepcopy(node), node)
         raise self.error(f"attribute access `{ast.unparse(node)}` on a value is not supported",
                          node, construct="attribute access",
@@ -305,7 +313,8 @@ class Stager:
                 raise self.error(f"method call `{ast.unparse(func)}(...)` is not supported",
                                  func, construct="method call",
                                  hint="call the module function instead, e.g. np.sum(x) for x.sum()")
-            raise self.error(f"`{ast.unparse(func)}` is not callable", func, construct="call")
+            raise self.error(f"`{ast.unparse(func)}` is not callable", func, construct="call",
+                             hint="call a function from a module, a builtin, or one with a rule")
         return target
 
     def call_arguments(self, node):
@@ -315,7 +324,8 @@ class Stager:
                 inner = self.expr(arg.value)
                 if not isinstance(inner, StaticTuple):
                     raise self.error("*args is only supported for a tuple built in the function",
-                                     arg, construct="starred argument")
+                                     arg, construct="starred argument",
+                                     hint="pass the arguments one by one")
                 args.extend(inner)
             else:
                 args.append(self.expr(arg))

@@ -1,0 +1,181 @@
+"""Functions outside the supported subset. The line each must be refused at ends in `# refused`."""
+# flake8: noqa
+import math
+
+import numpy as np
+
+
+def if_statement(x):
+    y = x * 2
+    if x > 0:  # refused
+        y = x
+    return y
+
+
+def conditional_expression(x):
+    return x if x > 0 else -x  # refused
+
+
+def and_or(x):
+    y = (x > 0) and x  # refused
+    return y
+
+
+def for_loop(x):
+    s = 0.0
+    for i in range(3):  # refused
+        s = s + x
+    return s
+
+
+def while_loop(x):
+    while x < 10:  # refused
+        x = x * 2
+    return x
+
+
+def with_statement(x):
+    with open("f") as fh:  # refused
+        pass
+    return x
+
+
+def try_statement(x):
+    try:  # refused
+        y = 1 / x
+    except ZeroDivisionError:
+        y = 0.0
+    return y
+
+
+def yield_statement(x):
+    yield x  # refused
+
+
+def global_statement(x):
+    global COUNTER  # refused
+    return x
+
+
+def del_statement(x):
+    y = x * 2
+    del y  # refused
+    return x
+
+
+def list_comprehension(x):
+    ys = [x * i for i in range(3)]  # refused
+    return ys[0]
+
+
+def generator_expression(x):
+    return sum(x * i for i in range(3))  # refused
+
+
+def class_definition(x):
+    class A:  # refused
+        pass
+    return x
+
+
+def nested_function(x):
+    def helper(z):  # refused
+        return z * 2
+    return x
+
+
+def lambda_inside(x):
+    square = lambda z: z * z  # refused
+    return x
+
+
+def walrus(x):
+    return (y := x * 2) + y  # refused
+
+
+def import_inside(x):
+    import math as m  # refused
+    return m.sin(x)
+
+
+def non_scalar_return(x):
+    return x, 2 * x  # refused
+
+
+def no_return(x):
+    y = x * 2  # refused
+
+
+def return_none(x):
+    return  # refused
+
+
+def raise_statement(x):
+    raise ValueError("no")  # refused
+
+
+def assert_statement(x):
+    assert x > 0  # refused
+    return x
+
+
+def method_call(x):
+    y = x.conjugate()  # refused
+    return y
+
+
+def attribute_on_value(x):
+    y = x.real  # refused
+    return y
+
+
+def indexing(x):
+    return x[0]  # refused
+
+
+def slicing(x):
+    return x[1:]  # refused
+
+
+def subscript_assignment(x):
+    y = np.zeros(3)
+    y[0] = x  # refused
+    return x
+
+
+def unknown_name(x):
+    return x * not_defined_anywhere  # refused
+
+
+def no_rule_for_active_call(x):
+    return x + math.gamma(x)  # refused
+
+
+def fstring(x):
+    print(f"{x}")  # refused
+    return x
+
+
+def starred_unpacking(x):
+    a, *b = x, x, x  # refused
+    return a
+
+
+def chained_comparison(x):
+    y = (0 < x < 1) * x  # refused
+    return y
+
+
+def kwargs_call(x):
+    opts = {}  # refused
+    return math.exp(x, **opts)
+
+
+def used_before_assignment(x):
+    z = y * x  # refused
+    y = 2.0
+    return z
+
+
+def star_args(*xs):  # refused
+    return xs[0]
