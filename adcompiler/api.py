@@ -14,7 +14,7 @@ from .errors import DifferentiationError
 from .frontend import get_source
 from .ir import Var
 from .names import Names
-from .optimize import optimize
+from .optimize import float_guard, optimize, return_floats
 from .reverse import Line, differentiate
 from .rules import registry
 from .stage import stage, staged_source
@@ -78,14 +78,17 @@ class _Compiled:
         self.source = source
 
 
-_cache = weakref.WeakKeyDictionary()      # user function -> {(wrt, with_value, kinds): _Compiled}
+_cache = weakref.WeakKeyDictionary()      # user function -> {variant key: _Compiled}
 
 
 class GradientFunction:
-    """The gradient of a scalar-valued function, compiled to Python source on first use.
+    """Everything about one gradient: its variants, compiled on demand, and the general call.
 
-    Call it like the original function. `.source` is the generated Python,
-    `.staged` the staged form of the original.
+    A variant is specialised on the *kinds* of the parameters and of the
+    globals read as values (a scalar, an array, anything else). The variant
+    for plain floats is the fast entry `grad()` returns: it checks its
+    arguments' types inline and sends anything else down `general`, which
+    converts arguments and results and picks the right variant.
     """
 
     def __init__(self, fn, wrt=0, *, with_value=False):
@@ -98,32 +101,38 @@ class GradientFunction:
         self._tuple, self._wrt = _normalise_wrt(wrt, self._params, fn)
         self._positions = [self._params.index(w) for w in self._wrt]
         self._staged = None
+        self._environment = None
         try:                                   # refuse what we can now, at grad() time
             self._staged = stage(self._source)
         except DifferentiationError as exc:
             if exc.construct != "unknown name":   # a global defined later is looked up on first use
                 raise
-        functools.update_wrapper(self, fn)
 
-    # -- compiling ---------------------------------------------------------
+    @property
+    def ready(self):
+        return self._staged is not None
+
     @property
     def staged_function(self):
         if self._staged is None:
             self._staged = stage(self._source)
         return self._staged
 
-    def _compile(self, kinds):
-        key = (tuple(self._wrt), self._tuple, self.with_value, kinds)
+    # -- compiling ---------------------------------------------------------
+    def variant(self, kinds, entry=False):
+        """The compiled variant for `kinds`; `entry` gives the guarded fast entry for floats."""
+        key = (tuple(self._wrt), self._tuple, self.with_value, kinds, entry)
         per_function = _cache.setdefault(self.fn, {})
         if key not in per_function:
-            per_function[key] = self._generate(kinds)
+            per_function[key] = self._generate(kinds, entry)
         return per_function[key]
 
-    def _generate(self, kinds):
+    def _generate(self, kinds, entry):
         staged = self.staged_function
+        constants = free_constants(staged)
         scalar_params = [p for p, k in zip(self._params, kinds) if k == _SCALAR]
         env_kinds = kinds[len(self._params):]
-        scalar_constants = [c for c, k in zip(free_constants(staged), env_kinds) if k == _SCALAR]
+        scalar_constants = [c for c, k in zip(constants, env_kinds) if k == _SCALAR]
         scalars = scalar_names(staged, scalar_params, scalar_constants)
         names = Names(staged.user_names)
         adjoint = differentiate(staged, self._wrt, registry, names, with_value=self.with_value,
@@ -134,38 +143,41 @@ class GradientFunction:
             adjoint.lines.insert(_forward_end(adjoint.lines), Line(
                 _call_statement(check, output.name)))
         optimize(adjoint, scalars)
-        text = render(adjoint, self._source, self._wrt)
-        function = build(text, adjoint.name, adjoint.namespace, self._source)
+        guard = None
+        if entry:
+            floats = set(self._wrt)
+            return_floats(adjoint, floats, self.with_value)
+            slow = adjoint.namespace.name_for(self.general, "slow_path")
+            guard = float_guard(self._source.node.args, self._wrt, constants, slow,
+                                lambda obj: adjoint.namespace.name_for(obj, obj.__name__))
+        text = render(adjoint, self._source, self._wrt, guard=guard)
+        function = build(text, adjoint.name, adjoint.namespace, self._source, entry=entry)
         return _Compiled(function, text)
 
-    @property
-    def source(self):
-        """The generated gradient source, for scalar arguments unless called otherwise."""
-        return self._compile(self._default_kinds()).source
+    def _floats_kinds(self):
+        return tuple(_SCALAR for _ in self._params) + tuple(
+            _SCALAR for _ in free_constants(self.staged_function))
 
-    @property
-    def staged(self):
-        """The staged single-assignment form of the original function."""
-        return staged_source(self.staged_function)
-
-    def _default_kinds(self):
-        if self._last_kinds is not None:
-            return self._last_kinds
-        return tuple(_SCALAR for _ in self._params) + self._environment_kinds()
-
-    _last_kinds = None
-    _environment = None
+    def entry(self):
+        """The fast entry: a plain function for float arguments, carrying .source and .staged."""
+        compiled = self.variant(self._floats_kinds(), entry=True)
+        function = compiled.function
+        functools.update_wrapper(function, self.fn)
+        function.source = compiled.source
+        function.staged = staged_source(self.staged_function)
+        function.general = self.general
+        return function
 
     def _environment_kinds(self):
         """Kinds of the globals and closure variables the function reads as values."""
         if self._environment is None:
-            source = self._source
-            self._environment = [functools.partial(source.lookup, name)
+            self._environment = [functools.partial(self._source.lookup, name)
                                  for name in free_constants(self.staged_function)]
         return tuple(_kind(read()) for read in self._environment)
 
     # -- calling -----------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def general(self, *args, **kwargs):
+        """Call with any arguments: convert them, pick the variant, convert the gradients."""
         if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -173,11 +185,8 @@ class GradientFunction:
         args = list(args)
         for pos, name in zip(self._positions, self._wrt):
             args[pos] = _real_input(name, args[pos])
-        kinds = tuple(map(_kind, args))
-        if self._environment != []:
-            kinds += self._environment_kinds()
-        self._last_kinds = kinds
-        result = self._compile(kinds).function(*args)
+        kinds = tuple(map(_kind, args)) + self._environment_kinds()
+        result = self.variant(kinds).function(*args)
         if self.with_value:
             value, grads = result
             return value, self._convert(grads, args)
@@ -191,6 +200,34 @@ class GradientFunction:
     def __repr__(self):
         kind = "value_and_grad" if self.with_value else "grad"
         return f"<{kind} of {self.fn.__qualname__} wrt {', '.join(self._wrt)}>"
+
+
+class LazyGradient:
+    """A gradient whose function reads globals not defined yet: compiled on first use."""
+
+    def __init__(self, gradient):
+        self._gradient = gradient
+        self._entry = None
+        functools.update_wrapper(self, gradient.fn)
+
+    def _function(self):
+        if self._entry is None:
+            self._entry = self._gradient.entry()
+        return self._entry
+
+    def __call__(self, *args, **kwargs):
+        return self._function()(*args, **kwargs)
+
+    @property
+    def source(self):
+        return self._function().source
+
+    @property
+    def staged(self):
+        return self._function().staged
+
+    def __repr__(self):
+        return repr(self._gradient)
 
 
 def _forward_end(lines):
@@ -239,14 +276,19 @@ def grad(fn=None, wrt=0):
     """
     if fn is None:
         return functools.partial(grad, wrt=wrt)
-    return GradientFunction(fn, wrt)
+    return _gradient(GradientFunction(fn, wrt))
 
 
 def value_and_grad(fn=None, wrt=0):
     """Like `grad`, but the function returns ``(value, gradient)`` from one forward sweep."""
     if fn is None:
         return functools.partial(value_and_grad, wrt=wrt)
-    return GradientFunction(fn, wrt, with_value=True)
+    return _gradient(GradientFunction(fn, wrt, with_value=True))
+
+
+def _gradient(gradient):
+    """The function to hand the user: compiled now when every name it reads is defined."""
+    return gradient.entry() if gradient.ready else LazyGradient(gradient)
 
 
 def staged(fn):

@@ -7,8 +7,10 @@ the user's globals and closure cells, plus the few helpers it needs.
 
 import ast
 import hashlib
+import io
 import linecache
 import os
+import tokenize
 import types
 
 import astor
@@ -21,18 +23,37 @@ def _one_line(node):
 
 
 def _statement_text(source, lineno):
-    text = source.line(lineno).strip()
+    """The user's line, without its own comment, shortened to fit a comment."""
+    text = _without_comment(source.line(lineno)).strip()
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def render(adjoint, source, wrt):
-    """The generated function as Python source: forward sweep, backward sweep, return."""
+def _without_comment(line):
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                return line[:token.start[1]]
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return line
+
+
+def render(adjoint, source, wrt, guard=None):
+    """The generated function as Python source: forward sweep, backward sweep, return.
+
+    With a `guard` (the fast entry's type check) the function takes the user's
+    own signature, defaults included; without, its parameters are positional.
+    """
     forward = [ln for ln in adjoint.lines[:-1] if not ln.backward]
     backward = [ln for ln in adjoint.lines[:-1] if ln.backward]
     ret = adjoint.lines[-1]
     origin = f"{os.path.basename(source.filename)}:{source.node.lineno}"
-    out = [f"def {adjoint.name}({', '.join(adjoint.params)}):",
+    params = ast.unparse(source.node.args) if guard is not None else ", ".join(adjoint.params)
+    out = [f"def {adjoint.name}({params}):",
            f'    """Gradient of {source.name} ({origin}) with respect to {", ".join(wrt)}."""']
+    if guard is not None:
+        out.append("    # arguments other than floats take the general path")
+        out.extend("    " + ln for ln in astor.to_source(guard).strip().splitlines())
     if forward:
         out.append("    # forward")
         out.extend("    " + _one_line(ln.node) for ln in forward)
@@ -52,13 +73,19 @@ def render(adjoint, source, wrt):
     return "\n".join(out) + "\n"
 
 
-def build(text, function_name, namespace, source):
-    """Compile generated source into a function with the user's globals and closure."""
+def build(text, function_name, namespace, source, entry=False):
+    """Compile generated source into a function with the user's globals and closure.
+
+    An `entry` function takes the user function's own default values.
+    """
     fn = source.fn
     user_cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     free = sorted(set(user_cells) | set(namespace.extra))
     filename = f"<adcompiler {function_name} {hashlib.sha1(text.encode()).hexdigest()[:12]}>"
     inner = ast.parse(text, filename=filename)
+    arguments = inner.body[0].args               # defaults are set from the user's function below
+    arguments.defaults = [ast.Constant(None) for _ in arguments.defaults]
+    arguments.kw_defaults = [None if d is None else ast.Constant(None) for d in arguments.kw_defaults]
     factory = ast.FunctionDef(
         name="__adcompiler_factory__",
         args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
@@ -79,4 +106,8 @@ def build(text, function_name, namespace, source):
     template = scope["__adcompiler_factory__"]()
     cells = tuple(user_cells[n] if n in user_cells else types.CellType(namespace.extra[n])
                   for n in template.__code__.co_freevars)
-    return types.FunctionType(template.__code__, fn.__globals__, function_name, None, cells or None)
+    function = types.FunctionType(template.__code__, fn.__globals__, function_name,
+                                  fn.__defaults__ if entry else None, cells or None)
+    if entry:
+        function.__kwdefaults__ = fn.__kwdefaults__
+    return function

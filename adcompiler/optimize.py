@@ -230,3 +230,83 @@ def optimize(adjoint, scalar_names):
         return adjoint.adjoint_of.get(name) in scalar_names
     adjoint.lines = accumulate_safely(lines, in_place_ok)
     return adjoint
+
+
+_FLOAT_PRESERVING = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
+
+
+def _is_float(node, floats):
+    """Whether `node` surely evaluates to a Python float, given names that hold floats."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is float
+    if isinstance(node, ast.Name):
+        return node.id in floats
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, (ast.USub, ast.UAdd)) and _is_float(node.operand, floats)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _FLOAT_PRESERVING):
+        return _is_float(node.left, floats) or _is_float(node.right, floats)
+    return False
+
+
+def return_floats(adjoint, float_inputs, with_value):
+    """Make the returned gradients Python floats, for a variant whose inputs are floats.
+
+    Most adjoints are floats by construction; one that may not be (``sign(x)``
+    is an int) is wrapped in ``float(...)``.
+    """
+    floats = set(float_inputs)
+    for line in adjoint.lines[:-1]:
+        node = line.node
+        if isinstance(node, ast.Assign):
+            name = node.targets[0].id
+            (floats.add if _is_float(node.value, floats) else floats.discard)(name)
+        elif isinstance(node, ast.AugAssign) and _is_float(node.value, floats):
+            floats.add(node.target.id)
+    ret = adjoint.lines[-1].node
+    holder = ret.value.elts if with_value else None
+    grads = holder[1] if with_value else ret.value
+    elements = grads.elts if isinstance(grads, ast.Tuple) else None
+    to_float = adjoint.namespace.name_for(float, "float")
+
+    def fix(node):
+        if _is_float(node, floats):
+            return node
+        return ast.Call(func=ast.Name(id=to_float, ctx=ast.Load()), args=[node], keywords=[])
+    if elements is not None:
+        grads.elts = [fix(e) for e in elements]
+    elif with_value:
+        holder[1] = fix(grads)
+    else:
+        ret.value = fix(grads)
+
+
+def float_guard(arguments, wrt, constants, slow_path, builtin):
+    """``if type(x) is not float or ...: return slow_path(...)``: the entry's type check.
+
+    Parameters differentiated must be floats; the others, and the globals read
+    as values, must be ints or floats. Anything else takes the general path.
+    `builtin(obj)` names a builtin as the generated code can see it.
+    """
+    params = [a.arg for a in arguments.posonlyargs + arguments.args]
+    keyword_only = [a.arg for a in arguments.kwonlyargs]
+    tests = []
+    for name in params + keyword_only + list(constants):
+        kind = ast.Call(func=ast.Name(id=builtin(type), ctx=ast.Load()),
+                        args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
+        if name in wrt:
+            test = ast.Compare(left=kind, ops=[ast.IsNot()],
+                               comparators=[ast.Name(id=builtin(float), ctx=ast.Load())])
+        else:
+            test = ast.Compare(left=kind, ops=[ast.NotIn()], comparators=[ast.Tuple(
+                elts=[ast.Name(id=builtin(float), ctx=ast.Load()),
+                      ast.Name(id=builtin(int), ctx=ast.Load())],
+                ctx=ast.Load())])
+        tests.append(test)
+    if not tests:
+        return None
+    call = ast.Call(func=ast.Name(id=slow_path, ctx=ast.Load()),
+                    args=[ast.Name(id=p, ctx=ast.Load()) for p in params],
+                    keywords=[ast.keyword(arg=k, value=ast.Name(id=k, ctx=ast.Load()))
+                              for k in keyword_only])
+    condition = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.Or(), values=tests)
+    return ast.If(test=condition, body=[ast.Return(value=call)], orelse=[])

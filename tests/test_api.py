@@ -94,13 +94,50 @@ def test_source_is_deterministic():
     assert grad(poly, wrt=(0, 1)).source == first
 
 
-def test_compiled_once_and_cached():
-    g = grad(poly)
-    g(1.0, 2.0)
-    compiled = g._compile(g._last_kinds)
-    g(2.0, 3.0)
-    assert g._compile(g._last_kinds) is compiled
-    assert grad(poly)._compile(g._last_kinds) is compiled
+def test_compiled_once_and_cached(monkeypatch):
+    calls = []
+    generate = adcompiler.api.GradientFunction._generate
+
+    def counting(self, kinds, entry):
+        calls.append((kinds, entry))
+        return generate(self, kinds, entry)
+    monkeypatch.setattr(adcompiler.api.GradientFunction, "_generate", counting)
+
+    def f(x, y):
+        return x * y
+    g = grad(f)
+    g(1.0, 2.0), g(2.0, 3.0), grad(f)(4.0, 5.0), g.source
+    assert len(calls) == 1                   # one compile for float arguments
+    g(1, 2), g(np.float64(1.0), 2.0)
+    assert len(calls) == 2                   # ints and NumPy scalars share the scalar variant
+    assert grad(f, wrt=(0,))(1.0, 2.0) == (2.0,)
+    assert len(calls) == 3                   # a different wrt is a different gradient
+
+
+def test_the_float_entry_checks_types_and_keeps_defaults():
+    def f(x, y=2.0, *, z=3.0):
+        return x * y * z
+    g = grad(f)
+    assert g.source.startswith("def f_grad(x, y=2.0, *, z=3.0):")
+    assert "if type(x) is not float" in g.source
+    assert g(1.0) == 6.0 and g(1.0, z=1.0) == 2.0 and g(1, 1, z=1) == 1.0
+    assert type(g(1)) is float
+
+
+def test_a_global_that_changes_kind_gets_its_own_variant():
+    global SCALE
+    def f(x):
+        return SCALE * x * x
+    g = grad(f)
+    assert g(1.0) == 5.0
+    old = SCALE
+    try:
+        SCALE = np.array([1.0, 2.0])
+        with pytest.raises(TypeError, match="must return a scalar"):
+            g(1.0)
+    finally:
+        SCALE = old
+    assert g(1.0) == 5.0
 
 
 def test_staged_form_names_every_operation():
