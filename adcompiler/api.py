@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 
 from . import runtime
-from .analyze import free_constants, scalar_names
+from .analyze import free_constants, shapes
 from .codegen import build, render
 from .errors import DifferentiationError
 from .frontend import get_source
@@ -28,7 +28,7 @@ def _kind(value):
     if type(value) in _PYTHON_SCALARS:
         return _SCALAR
     if isinstance(value, np.ndarray):
-        return _ARRAY
+        return f"{_ARRAY}{value.ndim}"
     if isinstance(value, (numbers.Real, np.number, np.bool_)):
         return _SCALAR
     return _OTHER
@@ -61,21 +61,30 @@ def _real_input(name, value):
                     "pass a real number or an array of real numbers")
 
 
-def _as_gradient(g, x):
-    """The gradient `g` in the shape and float dtype of the argument `x`."""
+def _as_gradient(g, x, owned):
+    """The gradient `g` in the shape and float dtype of the argument `x`.
+
+    An array the generated code allocated itself (`owned`) is handed over as
+    it is; anything else is copied, so no gradient shares memory with an
+    input, a global or another gradient.
+    """
     if type(x) is float:
         return float(g)
     if isinstance(x, np.ndarray):
+        if owned and type(g) is np.ndarray and g.shape == x.shape and g.dtype == x.dtype:
+            return g
         return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
     return type(x)(g)
 
 
 class _Compiled:
-    """One compiled variant: the generated function and its source."""
+    """One compiled variant: the generated function, its source, and which of the
+    gradients it returns are arrays it allocated itself."""
 
-    def __init__(self, function, source):
+    def __init__(self, function, source, owned):
         self.function = function
         self.source = source
+        self.owned = owned
 
 
 _cache = weakref.WeakKeyDictionary()      # user function -> {variant key: _Compiled}
@@ -130,13 +139,11 @@ class GradientFunction:
     def _generate(self, kinds, entry):
         staged = self.staged_function
         constants = free_constants(staged)
-        scalar_params = [p for p, k in zip(self._params, kinds) if k == _SCALAR]
-        env_kinds = kinds[len(self._params):]
-        scalar_constants = [c for c, k in zip(constants, env_kinds) if k == _SCALAR]
-        scalars = scalar_names(staged, scalar_params, scalar_constants)
+        known = shapes(staged, dict(zip(self._params + constants, kinds)))
+        scalars = {name for name, shape in known.values.items() if shape.scalar}
         names = Names(staged.user_names)
-        adjoint = differentiate(staged, self._wrt, registry, names, with_value=self.with_value,
-                                as_tuple=self._tuple)
+        adjoint = differentiate(staged, self._wrt, registry, names, known,
+                                with_value=self.with_value, as_tuple=self._tuple)
         output = adjoint.output
         if isinstance(output, Var) and output.name not in scalars:
             check = adjoint.namespace.name_for(runtime.must_be_scalar, "must_be_scalar")
@@ -152,7 +159,7 @@ class GradientFunction:
                                 lambda obj: adjoint.namespace.name_for(obj, obj.__name__))
         text = render(adjoint, self._source, self._wrt, guard=guard)
         function = build(text, adjoint.name, adjoint.namespace, self._source, entry=entry)
-        return _Compiled(function, text)
+        return _Compiled(function, text, adjoint.owned_gradients)
 
     def _floats_kinds(self):
         return tuple(_SCALAR for _ in self._params) + tuple(
@@ -166,6 +173,7 @@ class GradientFunction:
         function.source = compiled.source
         function.staged = staged_source(self.staged_function)
         function.general = self.general
+        function.source_for = self.source_for
         return function
 
     def _environment_kinds(self):
@@ -176,8 +184,8 @@ class GradientFunction:
         return tuple(_kind(read()) for read in self._environment)
 
     # -- calling -----------------------------------------------------------
-    def general(self, *args, **kwargs):
-        """Call with any arguments: convert them, pick the variant, convert the gradients."""
+    def _arguments(self, args, kwargs):
+        """All arguments in parameter order, those differentiated made real, and their kinds."""
         if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -185,17 +193,30 @@ class GradientFunction:
         args = list(args)
         for pos, name in zip(self._positions, self._wrt):
             args[pos] = _real_input(name, args[pos])
-        kinds = tuple(map(_kind, args)) + self._environment_kinds()
-        result = self.variant(kinds).function(*args)
+        return args, tuple(map(_kind, args)) + self._environment_kinds()
+
+    def general(self, *args, **kwargs):
+        """Call with any arguments: convert them, pick the variant, convert the gradients."""
+        args, kinds = self._arguments(args, kwargs)
+        compiled = self.variant(kinds)
+        self.last = compiled
+        result = compiled.function(*args)
         if self.with_value:
             value, grads = result
-            return value, self._convert(grads, args)
-        return self._convert(result, args)
+            return value, self._convert(grads, args, compiled.owned)
+        return self._convert(result, args, compiled.owned)
 
-    def _convert(self, grads, args):
+    last = None
+
+    def source_for(self, *args, **kwargs):
+        """The generated source of the variant these arguments would run."""
+        return self.variant(self._arguments(args, kwargs)[1]).source
+
+    def _convert(self, grads, args, owned):
         if not self._tuple:
-            return _as_gradient(grads, args[self._positions[0]])
-        return tuple(_as_gradient(g, args[p]) for g, p in zip(grads, self._positions))
+            return _as_gradient(grads, args[self._positions[0]], owned[0])
+        return tuple(_as_gradient(g, args[p], mine)
+                     for g, p, mine in zip(grads, self._positions, owned))
 
     def __repr__(self):
         kind = "value_and_grad" if self.with_value else "grad"
@@ -203,7 +224,8 @@ class GradientFunction:
 
 
 class LazyGradient:
-    """A gradient whose function reads globals not defined yet: compiled on first use."""
+    """A gradient compiled on first use: its function reads globals not defined yet, or
+    it can only be compiled for arrays (its rules depend on the arguments' shapes)."""
 
     def __init__(self, gradient):
         self._gradient = gradient
@@ -212,7 +234,12 @@ class LazyGradient:
 
     def _function(self):
         if self._entry is None:
-            self._entry = self._gradient.entry()
+            try:
+                self._entry = self._gradient.entry()
+            except DifferentiationError as exc:
+                if not exc.depends_on_shapes:
+                    raise
+                self._entry = self._gradient.general
         return self._entry
 
     def __call__(self, *args, **kwargs):
@@ -220,11 +247,25 @@ class LazyGradient:
 
     @property
     def source(self):
-        return self._function().source
+        """The generated source of the variant used last (the float entry before any call)."""
+        function = self._function()
+        if self._gradient.last is not None:
+            return self._gradient.last.source
+        if function is self._gradient.general:
+            raise ValueError(f"the gradient of {self._gradient.fn.__qualname__} depends on the "
+                             "shapes of its arguments: call it once, or use "
+                             ".source_for(*example_arguments)")
+        return function.source
 
     @property
     def staged(self):
-        return self._function().staged
+        return staged_source(self._gradient.staged_function)
+
+    def source_for(self, *args, **kwargs):
+        return self._gradient.source_for(*args, **kwargs)
+
+    def general(self, *args, **kwargs):
+        return self._gradient.general(*args, **kwargs)
 
     def __repr__(self):
         return repr(self._gradient)
@@ -287,8 +328,15 @@ def value_and_grad(fn=None, wrt=0):
 
 
 def _gradient(gradient):
-    """The function to hand the user: compiled now when every name it reads is defined."""
-    return gradient.entry() if gradient.ready else LazyGradient(gradient)
+    """The function to hand the user: the float entry, compiled now, where it can be."""
+    if not gradient.ready:
+        return LazyGradient(gradient)
+    try:
+        return gradient.entry()
+    except DifferentiationError as exc:
+        if not exc.depends_on_shapes:      # wrong for every argument: say so now
+            raise
+        return LazyGradient(gradient)
 
 
 def staged(fn):

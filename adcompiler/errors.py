@@ -8,6 +8,8 @@ class DifferentiationError(Exception):
     and says what to do instead.
     """
 
+    depends_on_shapes = False     # True where another argument kind might compile
+
     def __init__(self, message, *, filename=None, lineno=None, construct=None,
                  source_line=None, hint=None):
         self.filename = filename

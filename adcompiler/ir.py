@@ -33,6 +33,55 @@ class Const:
         return self.expr
 
 
+@dataclass(frozen=True)
+class Pack:
+    """A tuple or list of atoms passed as one argument: a shape, axes, a list of arrays."""
+    items: tuple
+    is_list: bool = False
+
+    def to_ast(self):
+        elts = [a.to_ast() for a in self.items]
+        return ast.List(elts=elts, ctx=ast.Load()) if self.is_list else ast.Tuple(elts=elts, ctx=ast.Load())
+
+    def subscript_ast(self):
+        return ast.Tuple(elts=[_subscript(a) for a in self.items], ctx=ast.Load())
+
+
+@dataclass(frozen=True)
+class Slice:
+    """``lower:upper:step`` inside an index; each part an atom or None."""
+    lower: object = None
+    upper: object = None
+    step: object = None
+
+    def parts(self):
+        return [p for p in (self.lower, self.upper, self.step) if p is not None]
+
+    def to_ast(self):
+        args = [p.to_ast() if p is not None else ast.Constant(None)
+                for p in (self.lower, self.upper, self.step)]
+        while len(args) > 1 and isinstance(args[-1], ast.Constant) and args[-1].value is None:
+            args.pop()
+        return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), args=args, keywords=[])
+
+    def subscript_ast(self):
+        part = (lambda p: p.to_ast() if p is not None else None)
+        return ast.Slice(lower=part(self.lower), upper=part(self.upper), step=part(self.step))
+
+
+def _subscript(atom):
+    return atom.subscript_ast() if isinstance(atom, (Pack, Slice)) else atom.to_ast()
+
+
+def leaves(atom):
+    """The plain atoms (variables and constants) inside an atom."""
+    if isinstance(atom, Pack):
+        return [leaf for item in atom.items for leaf in leaves(item)]
+    if isinstance(atom, Slice):
+        return [leaf for part in atom.parts() for leaf in leaves(part)]
+    return [atom]
+
+
 def copy_value(x):
     """The identity primitive: `y = x`."""
     return x
@@ -61,15 +110,25 @@ class Op:
     kwargs: tuple = ()            # ((name, atom), ...)
     line: int = 0
     func: ast.expr = None         # the user's spelling of a called function
+    method: str = None            # printed as ``args[0].method(...)`` (or ``.attr`` when no call)
 
     def atoms(self):
-        return list(self.args) + [a for _, a in self.kwargs]
+        """Every variable and constant the operation reads."""
+        return [leaf for a in list(self.args) + [a for _, a in self.kwargs] for leaf in leaves(a)]
 
     def value_ast(self):
         """The right-hand side as a Python expression."""
         args = [a.to_ast() for a in self.args]
         if self.prim is copy_value:
             return args[0]
+        if self.prim is operator.getitem:
+            return ast.Subscript(value=args[0], slice=_subscript(self.args[1]), ctx=ast.Load())
+        if self.method is not None:
+            attribute = ast.Attribute(value=args[0], attr=self.method, ctx=ast.Load())
+            if self.func is None:                     # an attribute such as x.T
+                return attribute
+            keywords = [ast.keyword(arg=k, value=a.to_ast()) for k, a in self.kwargs]
+            return ast.Call(func=attribute, args=args[1:], keywords=keywords)
         if self.func is None and self.prim in _BINARY_AST:
             return ast.BinOp(left=args[0], op=_BINARY_AST[self.prim](), right=args[1])
         if self.func is None and self.prim in _UNARY_AST:

@@ -215,7 +215,7 @@ def accumulate_safely(lines, in_place_ok):
                     value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=node.op,
                                     right=node.value))
                 owned.add(name)
-    return lines
+    return lines, owned
 
 
 def optimize(adjoint, scalar_names):
@@ -228,7 +228,9 @@ def optimize(adjoint, scalar_names):
 
     def in_place_ok(name):
         return adjoint.adjoint_of.get(name) in scalar_names
-    adjoint.lines = accumulate_safely(lines, in_place_ok)
+    adjoint.lines, owned = accumulate_safely(lines, in_place_ok)
+    names = adjoint.gradient_names
+    adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)
     return adjoint
 
 

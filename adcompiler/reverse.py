@@ -8,11 +8,15 @@ statement remembers the user line it comes from.
 import ast
 import builtins
 import copy
+import inspect
 from dataclasses import dataclass, field
 
-from .analyze import active_names
+import numpy as np
+
+from . import runtime
+from .analyze import ELEMENTWISE, SCALAR, active_names
 from .frontend import _MISSING
-from .ir import Const, Op, Return, Var
+from .ir import Const, Op, Pack, Return, Slice, Var, _subscript
 from .names import Namespace
 
 
@@ -34,11 +38,14 @@ class Adjoint:
     adjoint_of: dict = field(default_factory=dict)   # adjoint name -> primal name
     namespace: Namespace = None
     output: object = None             # the output atom
+    gradient_names: list = field(default_factory=list)   # per wrt parameter; None for a zero
+    owned_gradients: tuple = ()       # per wrt parameter: an array the code allocated itself
 
 
 class Reverser:
-    def __init__(self, staged, wrt, registry, names, with_value=False, as_tuple=False):
+    def __init__(self, staged, wrt, registry, names, shapes, with_value=False, as_tuple=False):
         self.as_tuple = as_tuple
+        self.shapes = shapes
         self.staged = staged
         self.source = staged.source
         self.wrt = list(wrt)
@@ -74,30 +81,41 @@ class Reverser:
         return Adjoint(name=function_name, params=list(self.staged.params), lines=lines,
                        keep={self.adjoints[p] for p in self.wrt if p in self.adjoints},
                        adjoint_of={v: k for k, v in self.adjoints.items()},
-                       namespace=self.namespace, output=output)
+                       namespace=self.namespace, output=output,
+                       gradient_names=[self.adjoints.get(p) for p in self.wrt])
 
     # -- one operation's adjoint ---------------------------------------------
     def backward(self, op):
-        rule, binding = self.registry.find(op.prim, op.args, op.kwargs)
+        rule, binding = self.registry.find(op.prim, op.args, op.kwargs, self.shape_of)
         if rule is None:
             raise self.no_rule(op)
         return [Line(node, origin=op.line, backward=True)
                 for node in Template(rule, binding, op, self).statements()]
+
+    def shape_of(self, value):
+        if isinstance(value, (Var, Const)):
+            return self.shapes.of(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return SCALAR
+        return self.shapes.new()
 
     def no_rule(self, op):
         name = _describe(op)
         active = [a.name for a in op.atoms() if isinstance(a, Var) and a.name in self.active]
         node = ast.Expr(value=op.value_ast())
         node.lineno = op.line
-        if self.registry.has_rule(op.prim):
+        known = self.registry.has_rule(op.prim)
+        if known:
             what = f"{name} is not differentiable when called as `{ast.unparse(op.value_ast())}`"
         else:
             what = f"no adjoint rule for {name}, which is called here with active " \
                    f"argument{'s' if len(active) > 1 else ''} {', '.join(active)}"
-        return self.source.error(
+        error = self.source.error(
             what, node, construct=f"call to {name}",
             hint=f"register a rule with @adcompiler.adjoint({_spelling(op)}), or make its "
                  "arguments constant")
+        error.depends_on_shapes = known       # its rules may fit arguments of other shapes
+        return error
 
 
 class Template:
@@ -111,7 +129,7 @@ class Template:
         self.temps = {}
 
     def atom(self, value):
-        if isinstance(value, (Var, Const)):
+        if isinstance(value, (Var, Const, Pack, Slice)):
             return value
         return Const(value=value, expr=ast.Constant(value), key=repr(value))
 
@@ -135,9 +153,32 @@ class Template:
                         out.append(self.accumulate(stmt, element, {param: element}))
             else:
                 element = self.atom(self.binding[param])
-                if self.is_active(element):
+                if isinstance(element, Pack):
+                    out.extend(self.accumulate_items(stmt, element))
+                elif self.is_active(element):
                     out.append(self.accumulate(stmt, element, {}))
         return out
+
+    def accumulate_items(self, stmt, pack):
+        """``dxs += E`` for a list of arrays: E is a sequence, item k goes to element k."""
+        active = [(k, item) for k, item in enumerate(pack.items) if self.is_active(item)]
+        if not active:
+            return []
+        parts = self.reverser.names.version("parts")
+        out = [_assign(parts, self.substitute(stmt.value))]
+        for k, item in active:
+            part = ast.Subscript(value=ast.Name(id=parts, ctx=ast.Load()),
+                                 slice=ast.Constant(k), ctx=ast.Load())
+            target = ast.Name(id=self.reverser.adjoint(item.name), ctx=ast.Store())
+            out.append(ast.AugAssign(target=target, op=copy.copy(stmt.op), value=part))
+        return out
+
+    def elementwise(self):
+        prim = self.op.prim
+        try:
+            return prim in ELEMENTWISE or isinstance(prim, np.ufunc)
+        except TypeError:
+            return False
 
     def accumulate(self, stmt, element, extra):
         target = ast.Name(id=self.reverser.adjoint(element.name), ctx=ast.Store())
@@ -154,6 +195,10 @@ class _Substitute(ast.NodeTransformer):
         self.extra = extra
 
     def visit_Call(self, node):
+        elided = self.unbroadcast(node)
+        if elided is not None:
+            return elided
+        helper = self.t.rule.namespace.get(node.func.id) if isinstance(node.func, ast.Name) else None
         self.generic_visit(node)
         args = []
         for arg in node.args:
@@ -161,8 +206,35 @@ class _Substitute(ast.NodeTransformer):
                 args.extend(arg.value.items)
             else:
                 args.append(arg)
-        node.args = args
+        node.args = _without_defaults(helper, args) if _is_helper(helper) else args
         return node
+
+    def unbroadcast(self, node):
+        """``unbroadcast(g, x)`` in an elementwise rule, where shapes are known: `g` or a sum."""
+        t = self.t
+        func = node.func
+        if not (isinstance(func, ast.Name) and t.rule.namespace.get(func.id) is runtime.unbroadcast
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in t.binding and t.elementwise()):
+            return None
+        target = t.reverser.shape_of(t.atom(t.binding[node.args[1].id]))
+        result = t.reverser.shapes.of(Var(t.op.target))
+        if target.token == result.token:
+            return self.visit(node.args[0])
+        if target.scalar:
+            total = ast.Attribute(value=ast.Name(id=t.reverser.namespace.name_for(np, "np"),
+                                                 ctx=ast.Load()), attr="sum", ctx=ast.Load())
+            return ast.Call(func=total, args=[self.visit(node.args[0])], keywords=[])
+        return None
+
+    def visit_Subscript(self, node):
+        t = self.t
+        if isinstance(node.slice, ast.Name) and node.slice.id in t.binding:
+            index = t.atom(t.binding[node.slice.id])
+            node.value = self.visit(node.value)
+            node.slice = copy.deepcopy(_subscript(index))
+            return node
+        return self.generic_visit(node)
 
     def visit_Starred(self, node):
         if isinstance(node.value, ast.Name) and node.value.id == self.t.rule.vararg:
@@ -199,6 +271,23 @@ class _Spread(ast.expr):
         self.items = items
 
 
+def _is_helper(obj):
+    return inspect.isfunction(obj) and obj.__module__ == runtime.__name__
+
+
+def _without_defaults(helper, args):
+    """A runtime helper's arguments without the trailing ones that equal its defaults."""
+    defaults = [p.default for p in inspect.signature(helper).parameters.values()]
+    while args and len(args) <= len(defaults) and _is_default(args[-1], defaults[len(args) - 1]):
+        args = args[:-1]
+    return args
+
+
+def _is_default(arg, default):
+    return isinstance(arg, ast.Constant) and default is not inspect.Parameter.empty \
+        and type(arg.value) is type(default) and arg.value == default
+
+
 def _assign(name, value):
     return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
 
@@ -215,12 +304,12 @@ def _describe(op):
     return f"the operator in `{ast.unparse(op.value_ast())}`"
 
 
-def differentiate(staged, wrt, registry, names, *, with_value=False, as_tuple=False):
+def differentiate(staged, wrt, registry, names, shapes, *, with_value=False, as_tuple=False):
     """The Adjoint of a staged function with respect to the parameters `wrt`.
 
     It returns one gradient, or a tuple of them when `as_tuple`.
     """
     suffix = "_value_and_grad" if with_value else "_grad"
     name = names.version(staged.name + suffix)
-    return Reverser(staged, wrt, registry, names, with_value, as_tuple).run(name)
+    return Reverser(staged, wrt, registry, names, shapes, with_value, as_tuple).run(name)
 

@@ -50,3 +50,94 @@ def must_be_scalar(value):
         shape = shape if not isinstance(value, (tuple, list)) else f"a {type(value).__name__} of {len(value)}"
         raise TypeError(f"the function must return a scalar to be differentiated; it returned "
                         f"a value of shape {shape}")
+
+
+# -- arrays ---------------------------------------------------------------------
+
+def unbroadcast(g, x):
+    """The adjoint `g` of a broadcast result, summed back to the shape of `x`."""
+    shape = np.shape(x)
+    if np.shape(g) == shape:
+        return g
+    if not shape:
+        return np.sum(g)
+    g = np.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return np.broadcast_to(g, shape) if g.shape != shape else g
+
+
+def _is_basic(index):
+    """Whether an index selects each element at most once (no index arrays or masks)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts)
+
+
+def unindex(g, x, index):
+    """The adjoint of ``x[index]``: `g` placed at `index` in zeros shaped like `x`.
+
+    Repeated entries of an index array accumulate.
+    """
+    dx = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    if _is_basic(index):
+        dx[index] = g
+    else:
+        np.add.at(dx, index, g)
+    return dx
+
+
+def assign_index(x, index, value):
+    """``x[index] = value`` as a function: a copy of `x` with the entries replaced."""
+    x = np.array(x, copy=True)
+    x[index] = value
+    return x
+
+
+def with_zeros_at(g, index):
+    """A copy of the adjoint `g` with the entries at `index` set to zero (they were overwritten)."""
+    g = np.array(g, copy=True)
+    g[index] = 0
+    return g
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``."""
+    return np.asarray(x).astype(dtype)
+
+
+def dtype_of(x):
+    """``x.dtype``."""
+    return np.asarray(x).dtype
+
+
+def item(x):
+    """``x.item()``: the single element of `x` as a Python number."""
+    return np.asarray(x).item()
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """The adjoint `g` of a reduction over `axis`, spread back over the shape of `x`."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+def reduced_count(x, axis=None):
+    """How many entries of `x` a reduction over `axis` combines: the divisor of a mean."""
+    shape = np.shape(x)
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def extremum_mask(x, out, axis=None, keepdims=False):
+    """Where `x` attains the max or min `out`, each tie weighted 1/(number of ties)."""
+    hit = x == unreduce(out, x, axis, keepdims)
+    return hit / np.sum(hit, axis=axis, keepdims=True)

@@ -13,16 +13,25 @@ assigned once. User names stay; temporaries are `t1`, `t2`, ...
 import ast
 import builtins
 import copy
+import operator
 import types
 
 from .frontend import _MISSING
-from .ir import BINARY, COMPARE, UNARY, Const, Effect, Op, Return, StagedFunction, Var, copy_value
+from .ir import (BINARY, COMPARE, UNARY, Const, Effect, Op, Pack, Return, Slice, StagedFunction,
+                 Var, copy_value, leaves)
+from .methods import ATTRIBUTES, METHODS, makes_new_array as _makes_new_array
+from .runtime import assign_index
 from .names import Names
 from .subset import unsupported
 
 
 class StaticTuple(tuple):
     """A tuple or list display whose elements are atoms, unpacked at compile time."""
+    is_list = False
+
+    def pack(self):
+        return Pack(items=tuple(a.pack() if isinstance(a, StaticTuple) else a for a in self),
+                    is_list=self.is_list)
 
 
 def _literal(value):
@@ -46,6 +55,7 @@ class Stager:
         self.env = {p: Var(p) for p in self.params}
         self.body = []
         self.fresh = {}            # temp name -> its Op, while nobody has read it yet
+        self.owned = set()         # arrays the function made itself, so it may write into them
         self.returned = False
 
     @staticmethod
@@ -107,6 +117,11 @@ class Stager:
             raise self.refuse(stmt)
 
     def augassign(self, stmt):
+        if isinstance(stmt.target, ast.Subscript) and isinstance(stmt.target.value, ast.Name):
+            prim = BINARY.get(type(stmt.op))
+            current = self.expr(stmt.target)          # out[i]
+            self.bind(stmt.target, self.op(prim, (current, self.expr(stmt.value))))
+            return
         if not isinstance(stmt.target, ast.Name):
             raise self.error("augmented assignment to an element or attribute is not supported",
                              stmt, construct="augmented assignment to " + type(stmt.target).__name__,
@@ -162,12 +177,32 @@ class Stager:
                                  hint="unpack as many names as there are values")
             for t, v in zip(target.elts, value):
                 self.bind(t, v)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            self.assign_element(target, value)
         else:
             what = "an element" if isinstance(target, ast.Subscript) else "an attribute"
             raise self.error(f"assignment to {what} is not supported", target,
                              construct=f"assignment to {what}",
                              hint="assign to a plain variable name; the function must not "
                                   "modify its inputs")
+
+    def assign_element(self, target, value):
+        """``out[i] = v`` on an array the function made: a new version of `out`."""
+        name = target.value.id
+        array = self.read(name, target.value)
+        if not (isinstance(array, Var) and array.name in self.owned):
+            whose = "an argument" if isinstance(array, Var) and array.name in self.params \
+                else "an array the function did not create"
+            raise self.error(f"writing into {whose} ({name}) is not supported", target,
+                             construct="assignment into an array",
+                             hint=f"the caller's arrays are never modified: write into a copy "
+                                  f"made in the function, e.g. `{name} = {name}.copy()` "
+                                  f"or `np.zeros_like({name})`")
+        index = self.index(target.slice)
+        new = self.op(assign_index, (array, index, value))
+        self.owned.add(new.name)
+        self.bind_name(name, new, target)
+        self.owned.add(self.env[name].name)
 
     def bind_name(self, name, value, node):
         if isinstance(value, (StaticTuple, _Callee)):
@@ -208,19 +243,31 @@ class Stager:
         if isinstance(atom, Var):
             self.fresh.pop(atom.name, None)
 
-    def op(self, prim, args, kwargs=(), func=None):
-        for a in list(args) + [a for _, a in kwargs]:
-            if isinstance(a, (StaticTuple, _Callee)):
-                raise self.error("a tuple or function cannot be used as a value here",
-                                 self.current, construct="tuple or function value",
-                                 hint="pass numbers or arrays; unpack tuples into names first")
-            self.use(a)
+    def op(self, prim, args, kwargs=(), func=None, method=None):
+        args = [self.argument(a) for a in args]
+        kwargs = [(k, self.argument(a)) for k, a in kwargs]
         target = self.names.temp()
         op = Op(target=target, prim=prim, args=tuple(args), kwargs=tuple(kwargs),
-                line=self.line, func=func)
+                line=self.line, func=func, method=method)
         self.body.append(op)
         self.fresh[target] = op
+        if _makes_new_array(prim):
+            self.owned.add(target)
         return Var(target)
+
+    def argument(self, atom):
+        """An atom as an operation's argument: tuples and lists become Packs."""
+        if isinstance(atom, _Callee):
+            if isinstance(atom.value, type) or atom.value is None:   # a dtype such as np.float32
+                return Const(value=atom.value, expr=atom.spelling, key=ast.unparse(atom.spelling))
+            raise self.error("a function cannot be used as a value here", self.current,
+                             construct="function value",
+                             hint="call the function; passing functions around is not supported")
+        if isinstance(atom, StaticTuple):
+            atom = atom.pack()
+        for leaf in leaves(atom):
+            self.use(leaf)
+        return atom
 
     def expr(self, node):
         self.current = node
@@ -266,7 +313,9 @@ class Stager:
                     items.extend(inner)
                 else:
                     items.append(self.expr(elt))
-            return StaticTuple(items)
+            items = StaticTuple(items)
+            items.is_list = isinstance(node, ast.List)
+            return items
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
         if isinstance(node, ast.Attribute):
@@ -286,8 +335,27 @@ class Stager:
             except IndexError:
                 raise self.error("tuple index out of range", node, construct="indexing",
                                  hint="index within the tuple's length") from None
-        raise self.error("indexing is not supported yet", node, construct="indexing",
-                         hint="pass the elements in as separate arguments")
+        if isinstance(value, (Var, Const)):
+            return self.op(operator.getitem, (value, self.index(node.slice)))
+        raise self.error("indexing is only supported on arrays and tuples", node,
+                         construct="indexing", hint="index an array or a tuple built in the function")
+
+    def index(self, node):
+        """An index expression (`1:3, i, None, ...`) as an atom."""
+        if isinstance(node, ast.Slice):
+            part = (lambda p: None if p is None else self.scalar_index(p))
+            return Slice(part(node.lower), part(node.upper), part(node.step))
+        if isinstance(node, ast.Tuple):
+            return Pack(items=tuple(self.index(e) for e in node.elts))
+        value = self.expr(node)
+        return value.pack() if isinstance(value, StaticTuple) else value
+
+    def scalar_index(self, node):
+        value = self.expr(node)
+        if isinstance(value, StaticTuple):
+            raise self.error("a slice bound must be a number", node, construct="slice",
+                             hint="use integers for slice bounds")
+        return value
 
     def attribute(self, node):
         base = self.expr(node.value)
@@ -302,9 +370,11 @@ class Stager:
                                      node, construct="unknown attribute",
                                      hint="check the spelling of the attribute") from None
                 return self.constant(value, copy.deepcopy(node), node)
-        raise self.error(f"attribute access `{ast.unparse(node)}` on a value is not supported",
-                         node, construct="attribute access",
-                         hint="call the module function instead, e.g. np.sum(x) for x.sum()")
+        if isinstance(base, (Var, Const)) and node.attr in ATTRIBUTES:
+            return self.op(ATTRIBUTES[node.attr], (base,), method=node.attr)
+        raise self.error(f"attribute `.{node.attr}` of a value is not supported", node,
+                         construct="attribute access",
+                         hint=f"supported attributes are {', '.join(sorted(ATTRIBUTES))}")
 
     def callee(self, func):
         target = self.expr(func)
@@ -337,7 +407,24 @@ class Stager:
             kwargs.append((kw.arg, self.expr(kw.value)))
         return args, kwargs
 
+    def method_call(self, node, base):
+        name = node.func.attr
+        if name not in METHODS:
+            raise self.error(f"method call `.{name}(...)` is not supported", node.func,
+                             construct="method call",
+                             hint="supported array methods are " + ", ".join(sorted(METHODS)))
+        args, kwargs = self.call_arguments(node)
+        self.current = node
+        prim, normalise = METHODS[name]
+        args = normalise(args)
+        return self.op(prim, [base] + list(args), kwargs, func=copy.deepcopy(node.func), method=name)
+
     def call(self, node):
+        if isinstance(node.func, ast.Attribute):
+            base = self.expr(node.func.value)
+            if isinstance(base, (Var, Const)) and not isinstance(getattr(base, "value", None),
+                                                                types.ModuleType):
+                return self.method_call(node, base)
         callee = self.callee(node.func)
         args, kwargs = self.call_arguments(node)
         self.current = node

@@ -47,8 +47,6 @@ UNSUPPORTED = {
     ast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
     ast.Set: ("a set display", "use a tuple"),
     ast.Dict: ("a dict display", "pass the values separately"),
-    ast.Slice: ("slicing", "indexing arrays is not differentiated yet; "
-                "index outside the function and pass the pieces in"),
     ast.Match: ("a match statement", _BRANCH),
 }
 

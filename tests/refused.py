@@ -129,18 +129,15 @@ def attribute_on_value(x):
     return y
 
 
-def indexing(x):
-    return x[0]  # refused
+def write_into_argument(x):
+    x[0] = 2.0  # refused
+    return np.sum(x)
 
 
-def slicing(x):
-    return x[1:]  # refused
-
-
-def subscript_assignment(x):
-    y = np.zeros(3)
-    y[0] = x  # refused
-    return x
+def write_into_a_view_of_an_argument(x):
+    y = x.reshape(-1)
+    y[0] = 2.0  # refused
+    return np.sum(y)
 
 
 def unknown_name(x):

@@ -1,6 +1,6 @@
 """The registry of adjoint rules, filled by one module per namespace."""
 
 from .registry import Registry, Rule, RuleError, adjoint, nondifferentiable, registry
-from . import builtin, math  # noqa: F401  (registers the rules)
+from . import builtin, math, numpy  # noqa: F401  (registers the rules)
 
 __all__ = ["Registry", "Rule", "RuleError", "adjoint", "nondifferentiable", "registry"]

@@ -7,7 +7,7 @@ import builtins
 import operator
 
 from ..ir import copy_value
-from ..runtime import count_equal, safe_div, safe_log, sign
+from ..runtime import count_equal, safe_div, safe_log, sign, unbroadcast
 from .registry import adjoint, nondifferentiable
 
 
@@ -23,33 +23,33 @@ def _(out, x):
 
 @adjoint(operator.add)
 def _(out, a, b):
-    da += dout
-    db += dout
+    da += unbroadcast(dout, a)
+    db += unbroadcast(dout, b)
 
 
 @adjoint(operator.sub)
 def _(out, a, b):
-    da += dout
-    db -= dout
+    da += unbroadcast(dout, a)
+    db -= unbroadcast(dout, b)
 
 
 @adjoint(operator.mul)
 def _(out, a, b):
-    da += b * dout
-    db += a * dout
+    da += unbroadcast(b * dout, a)
+    db += unbroadcast(a * dout, b)
 
 
 @adjoint(operator.truediv)
 def _(out, a, b):
-    da += dout / b
-    db += -a / (b * b) * dout
+    da += unbroadcast(dout / b, a)
+    db += unbroadcast(-a / (b * b) * dout, b)
 
 
 @adjoint(operator.pow, builtins.pow)
 def _(out, a, b):
     """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0."""
-    da += b * a ** (b - 1) * dout
-    db += safe_log(a) * out * dout
+    da += unbroadcast(b * a ** (b - 1) * dout, a)
+    db += unbroadcast(safe_log(a) * out * dout, b)
 
 
 @adjoint(builtins.abs)

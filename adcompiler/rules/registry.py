@@ -26,8 +26,9 @@ class RuleError(ValueError):
 class Rule:
     """A parsed adjoint template for one primitive."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, when=None):
         self.fn = fn
+        self.when = when
         self.namespace = fn.__globals__
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())
@@ -113,16 +114,19 @@ class Registry:
         self._rules = {}
         self._constant = set()
 
-    def adjoint(self, *primitives):
+    def adjoint(self, *primitives, when=None):
         """Register the decorated template as the adjoint rule of each primitive.
 
         A later registration overrides an earlier one for calls it fits.
+        `when`, if given, is called with the Shape of each input (by name) and
+        says whether the rule applies: a rule for 2-D matrices, say, ahead of
+        a general one.
         """
         if not primitives:
             raise TypeError("adjoint() needs the primitive(s) the rule is for")
 
         def register(fn):
-            rule = Rule(fn)
+            rule = Rule(fn, when)
             for prim in primitives:
                 self._rules.setdefault(_key(prim), []).insert(0, rule)
                 self._constant.discard(_key(prim))
@@ -141,12 +145,21 @@ class Registry:
     def has_rule(self, prim):
         return _key(prim) in self._rules
 
-    def find(self, prim, args, kwargs):
-        """The first rule of `prim` that fits the call, with its binding; else (None, None)."""
+    def find(self, prim, args, kwargs, shape_of=None):
+        """The first rule of `prim` that fits the call, with its binding; else (None, None).
+
+        `shape_of(atom)` gives the Shape of an argument, for rules with a `when`.
+        """
         for rule in self._rules.get(_key(prim), ()):
             binding = rule.bind(args, kwargs)
-            if binding is not None:
-                return rule, binding
+            if binding is None:
+                continue
+            if rule.when is not None:
+                if shape_of is None or not rule.when(**{
+                        name: shape_of(value) for name, value in binding.items()
+                        if name in rule.when.__code__.co_varnames[:rule.when.__code__.co_argcount]}):
+                    continue
+            return rule, binding
         return None, None
 
 
