@@ -272,7 +272,8 @@ class _Spread(ast.expr):
 
 
 def _is_helper(obj):
-    return inspect.isfunction(obj) and obj.__module__ == runtime.__name__
+    """A helper function of adcompiler's own (not the user's, not NumPy's)."""
+    return inspect.isfunction(obj) and obj.__module__.startswith("adcompiler.")
 
 
 def _without_defaults(helper, args):

@@ -4,13 +4,13 @@ Broadcasting is undone by `unbroadcast` (dropped where shapes are known to
 agree); reductions are undone by `unreduce`.
 """
 
+import operator
+
 import numpy as np
 
 from ..runtime import (assign_index, astype, extremum_mask, item, reduced_count, unbroadcast,
                        unindex, unreduce, with_zeros_at, dtype_of)
 from .registry import adjoint, nondifferentiable
-
-import operator
 
 
 # -- elementwise ------------------------------------------------------------------
@@ -93,14 +93,31 @@ def _(out, a, axis=None, keepdims=False):
 
 # -- products -------------------------------------------------------------------------
 
-def _matrices(a, b):
-    return a.ndim == 2 and b.ndim == 2
+PRODUCTS = (np.dot, np.matmul, operator.matmul)
 
 
-@adjoint(np.dot, np.matmul, operator.matmul, when=_matrices)
+@adjoint(*PRODUCTS, when=lambda a, b: a.ndim == 2 and b.ndim == 2)
 def _(out, a, b):
     da += dout.dot(b.T)
     db += a.T.dot(dout)
+
+
+@adjoint(*PRODUCTS, when=lambda a, b: a.ndim == 2 and b.ndim == 1)
+def _(out, a, b):
+    da += np.outer(dout, b)
+    db += a.T.dot(dout)
+
+
+@adjoint(*PRODUCTS, when=lambda a, b: a.ndim == 1 and b.ndim == 2)
+def _(out, a, b):
+    da += b.dot(dout)
+    db += np.outer(a, dout)
+
+
+@adjoint(*PRODUCTS, when=lambda a, b: a.ndim == 1 and b.ndim == 1)
+def _(out, a, b):
+    da += dout * b
+    db += dout * a
 
 
 # -- shapes and copies ------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Adjoint rules for NumPy (elementwise)."""
