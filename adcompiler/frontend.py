@@ -76,7 +76,9 @@ def _parse_file(filename, lines):
     tree = _module_cache.get(key)
     if tree is None:
         tree = ast.parse("".join(lines), filename=filename)
-        _module_cache.clear() if len(_module_cache) > 64 else None
+        if len(_module_cache) > 64:
+            _module_cache.clear()
+            _index_cache.clear()
         _module_cache[key] = tree
     return tree
 
@@ -92,17 +94,31 @@ def _no_source(fn, why):
              "register an adjoint rule with @adcompiler.adjoint.")
 
 
+_index_cache = {}
+
+
+def _definitions(tree):
+    """Function definitions and lambdas of a parsed file, by the line their code starts on."""
+    index = _index_cache.get(id(tree))
+    if index is None or index[0] is not tree:
+        by_line = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Lambda):
+                by_line.setdefault(node.lineno, []).append(node)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+                for line in {node.lineno, first}:
+                    by_line.setdefault(line, []).append(node)
+        index = _index_cache[id(tree)] = (tree, by_line)
+    return index[1]
+
+
 def _candidates(tree, fn):
-    code = fn.__code__
     want_lambda = fn.__name__ == "<lambda>"
-    for node in ast.walk(tree):
-        if want_lambda and isinstance(node, ast.Lambda):
-            if node.lineno == code.co_firstlineno:
-                yield node
-        elif not want_lambda and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            if node.name == fn.__name__ and code.co_firstlineno in (node.lineno, first):
-                yield node
+    for node in _definitions(tree).get(fn.__code__.co_firstlineno, ()):
+        if want_lambda and isinstance(node, ast.Lambda) or not want_lambda and \
+                not isinstance(node, ast.Lambda) and node.name == fn.__name__:
+            yield node
 
 
 def _arg_names(node):
@@ -111,8 +127,10 @@ def _arg_names(node):
 
 
 def _code_columns(code):
+    """The first column of a lambda's body, from the positions of its instructions."""
     try:
-        return min(c for _, _, c, _ in code.co_positions() if c is not None)
+        return min(c for line, _, c, _ in code.co_positions()
+                   if c and line == code.co_firstlineno)
     except (AttributeError, ValueError):
         return None
 

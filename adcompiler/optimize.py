@@ -90,6 +90,54 @@ def _value_reads(node):
     return _reads(node.value) if getattr(node, "value", None) is not None else set()
 
 
+def _is_zero(node):
+    """A product with a literal zero factor: structurally zero, whatever the other factors."""
+    if _is_number(node, 0):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return _is_zero(node.left) or _is_zero(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _is_zero(node.left)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _is_zero(node.operand)
+    return False
+
+
+def drop_zeros(adjoint):
+    """Drop contributions that are structurally zero, and everything that reads only them.
+
+    ``x ** 0`` contributes ``0 * x ** -1 * dout``: dropped, it is never evaluated
+    (at x == 0 it would divide by zero). An adjoint left with no contribution is
+    zero: rules are linear in it, so the statements reading it go too, and a
+    gradient that is zero is returned as ``0.0``.
+    """
+    lines = [ln for ln in adjoint.lines if not (
+        isinstance(ln.node, ast.AugAssign) and _is_zero(simplify_expr(ln.node.value)))]
+    candidates = set(adjoint.adjoint_of) | {_target(ln.node) for ln in lines if ln.backward} - {None}
+    while True:
+        assigned = {_target(ln.node) for ln in lines}
+        zero = candidates - assigned
+        kept = [ln for ln in lines if not (ln.backward and _value_reads(ln.node) & zero)]
+        if len(kept) == len(lines):
+            break
+        lines = kept
+    ret = lines[-1].node
+    zero_names = zero
+    ret.value = _ZeroNames(zero_names).visit(ret.value)
+    adjoint.gradient_names = [n if n not in zero_names else None for n in adjoint.gradient_names]
+    adjoint.keep = adjoint.keep - zero_names
+    adjoint.lines = lines
+    return adjoint
+
+
+class _ZeroNames(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        return ast.Constant(0.0) if node.id in self.names else node
+
+
 def first_contributions(lines):
     """The first `d += e` to each adjoint becomes `d = e` (and `d -= e` becomes `d = -e`)."""
     seen = set()
@@ -221,7 +269,7 @@ def accumulate_safely(lines, in_place_ok):
 def optimize(adjoint, scalar_names):
     """Run every pass over an Adjoint's lines, in order."""
     foldable = set(adjoint.adjoint_of)
-    lines = first_contributions(adjoint.lines)
+    lines = first_contributions(drop_zeros(adjoint).lines)
     lines = simplify(lines)
     lines = propagate_copies(lines, foldable, keep=adjoint.keep)
     lines = eliminate_dead(lines)

@@ -96,8 +96,10 @@ class Stager:
     def statement(self, stmt):
         if isinstance(stmt, ast.Assign):
             value = self.expr(stmt.value)
-            for target in stmt.targets:
+            for target in stmt.targets:                # a = b = value: b copies a
                 self.bind(target, value)
+                if isinstance(target, ast.Name):
+                    value = self.env[target.id]
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is None:
                 return

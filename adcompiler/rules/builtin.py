@@ -52,6 +52,13 @@ def _(out, a, b):
     db += unbroadcast(safe_log(a) * out * dout, b)
 
 
+@adjoint(operator.mod)
+def _(out, a, b):
+    """a % b is a - b * floor(a / b): slope 1 in a and -floor(a / b) in b between its jumps."""
+    da += unbroadcast(dout, a)
+    db -= unbroadcast((a // b) * dout, b)
+
+
 @adjoint(builtins.abs)
 def _(out, x):
     """abs at 0 takes the subgradient 0."""
@@ -93,6 +100,6 @@ def _(out, a):
 nondifferentiable(
     sign, count_equal,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.not_, operator.floordiv, operator.mod,
+    operator.not_, operator.floordiv,
     builtins.int, builtins.round, builtins.bool, builtins.len,
 )
