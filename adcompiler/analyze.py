@@ -16,7 +16,7 @@ import numpy as np
 
 from . import runtime
 
-from .ir import Const, Op, Return, Var, copy_value
+from .ir import Const, If, Loop, Op, Var, copy_value
 
 # primitives that always return one Python float, whatever they are given
 _MATH_FUNCTIONS = {v for v in vars(math).values()
@@ -24,19 +24,56 @@ _MATH_FUNCTIONS = {v for v in vars(math).values()
 _FLOAT_RESULT = _MATH_FUNCTIONS | {float}
 
 
+def walk_ops(body):
+    """Every operation in a staged body, branches and loops included, in order."""
+    for stmt in body:
+        if isinstance(stmt, Op):
+            yield stmt
+        elif isinstance(stmt, If):
+            yield from walk_ops(stmt.body)
+            yield from walk_ops(stmt.orelse)
+        elif isinstance(stmt, Loop):
+            yield from walk_ops(stmt.header)
+            yield from walk_ops(stmt.body)
+
+
+def walk_loops(body):
+    """Every loop in a staged body, nested ones included."""
+    for stmt in body:
+        if isinstance(stmt, Loop):
+            yield stmt
+            yield from walk_loops(stmt.body)
+        elif isinstance(stmt, If):
+            yield from walk_loops(stmt.body)
+            yield from walk_loops(stmt.orelse)
+
+
+def _grow(names, ops, step):
+    """Apply `step(op, names)` over `ops` until `names` stops growing (loops feed back)."""
+    while True:
+        size = len(names)
+        for op in ops:
+            step(op, names)
+        if len(names) == size:
+            return names
+
+
 def active_names(staged, wrt, registry):
-    """The set of names that need an adjoint."""
-    varies = set(wrt)
-    for stmt in staged.body:
-        if isinstance(stmt, Op) and not registry.is_constant(stmt.prim) \
-                and any(isinstance(a, Var) and a.name in varies for a in stmt.atoms()):
-            varies.add(stmt.target)
-    needed = set()
-    for stmt in reversed(staged.body):
-        if isinstance(stmt, Return) and isinstance(stmt.value, Var):
-            needed.add(stmt.value.name)
-        elif isinstance(stmt, Op) and stmt.target in needed and stmt.target in varies:
-            needed.update(a.name for a in stmt.atoms() if isinstance(a, Var))
+    """The set of names that need an adjoint: they vary with `wrt` and the output needs them."""
+    ops = list(walk_ops(staged.body))
+
+    def vary(op, varies):
+        if not registry.is_constant(op.prim) and any(
+                isinstance(a, Var) and a.name in varies for a in op.atoms()):
+            varies.add(op.target)
+    varies = _grow(set(wrt), ops, vary)
+
+    def need(op, needed):
+        if op.target in needed and op.target in varies:
+            needed.update(a.name for a in op.atoms() if isinstance(a, Var))
+    output = staged.body[-1].value
+    needed = {output.name} if isinstance(output, Var) else set()
+    needed = _grow(needed, list(reversed(ops)), need)
     return needed & varies
 
 
@@ -47,8 +84,8 @@ def free_constants(staged):
     of what a compiled variant is specialised on.
     """
     found = []
-    for stmt in staged.body:
-        for atom in stmt.atoms() if isinstance(stmt, Op) else ():
+    for stmt in walk_ops(staged.body):
+        for atom in stmt.atoms():
             if isinstance(atom, Const) and isinstance(atom.expr, ast.Name) and atom.key not in found:
                 found.append(atom.key)
     return found
@@ -97,8 +134,13 @@ class _Shapes:
         self._tokens = 0
 
     def new(self, ndim=None):
+        """A shape known to no one else (no equality with any other)."""
         self._tokens += 1
         return Shape(self._tokens, ndim)
+
+    def named(self, op, ndim=None):
+        """The shape of a new result, named after the operation (stable between passes)."""
+        return Shape(("result", op.target), ndim)
 
     def of(self, atom):
         if isinstance(atom, Var):
@@ -117,56 +159,59 @@ class _Shapes:
             return self.new(int(kind[5:]))
         return self.new()
 
-    def broadcast(self, a, b):
+    def broadcast(self, op, a, b):
         if a.scalar:
             return b
         if b.scalar or a.token == b.token:
             return a
         ndim = max(a.ndim, b.ndim) if a.ndim is not None and b.ndim is not None else None
-        return self.new(ndim)
+        return self.named(op, ndim)
 
     def result(self, op):
         prim = op.prim
         args = [self.of(a) for a in op.args]
         kwargs = dict(op.kwargs)
         if not _hashable(prim):
-            return self.new()
+            return self.named(op)
         if prim in _FLOAT_RESULT:
             return SCALAR
         if prim in _ELEMENTWISE_1 or isinstance(prim, np.ufunc) and prim.nin == 1 and args:
             return args[0]
         if (prim in _ELEMENTWISE_2 or isinstance(prim, np.ufunc) and prim.nin == 2) \
                 and len(args) == 2:
-            return self.broadcast(*args)
+            return self.broadcast(op, *args)
         if prim in (max, min) and all(a.scalar for a in args):
             return SCALAR
         if prim in _REDUCTIONS and args:
             return self.reduction(op, args[0], kwargs)
         if prim in _PRODUCTS and len(args) == 2:
-            return self.product(*args)
+            return self.product(op, *args)
+        if prim is operator.getitem and isinstance(op.args[1], (Var, Const)) \
+                and self.of(op.args[1]).scalar and args[0].ndim:
+            return SCALAR if args[0].ndim == 1 else self.named(op, args[0].ndim - 1)
         if prim is np.transpose and len(op.args) == 1 and not kwargs:
-            return self.new(args[0].ndim)
-        return self.new()
+            return self.named(op, args[0].ndim)
+        return self.named(op)
 
     def reduction(self, op, x, kwargs):
         axis = op.args[1] if len(op.args) > 1 else kwargs.get("axis")
         keepdims = kwargs.get("keepdims")
         keep = isinstance(keepdims, Const) and keepdims.value is True
         if keepdims is not None and not isinstance(keepdims, Const):
-            return self.new()
+            return self.named(op)
         if axis is None or isinstance(axis, Const) and axis.value is None:
-            return self.new(x.ndim) if keep else SCALAR
+            return self.named(op, x.ndim) if keep else SCALAR
         if isinstance(axis, Const) and isinstance(axis.value, int) and x.ndim is not None:
-            return self.new(x.ndim if keep else x.ndim - 1)
-        return self.new()
+            return self.named(op, x.ndim if keep else x.ndim - 1)
+        return self.named(op)
 
-    def product(self, a, b):
+    def product(self, op, a, b):
         dims = (a.ndim, b.ndim)
         if dims == (1, 1):
             return SCALAR
         if dims in ((2, 2), (2, 1), (1, 2)):
-            return self.new(sum(dims) - 2)
-        return self.new()
+            return self.named(op, sum(dims) - 2)
+        return self.named(op)
 
 
 def shapes(staged, kinds):
@@ -178,10 +223,29 @@ def shapes(staged, kinds):
     known = _Shapes(staged, kinds)
     for p in staged.params:
         known.values[p] = known.from_kind(kinds.get(p))
-    for stmt in staged.body:
-        if isinstance(stmt, Op):
-            known.values[stmt.target] = known.result(stmt)
+    for loop in walk_loops(staged.body):
+        if loop.target is not None:           # a for loop's index: an int
+            known.values[loop.target] = SCALAR
+    ops = list(walk_ops(staged.body))
+    for _ in range(6):                    # names assigned more than once (loops, branches) join
+        results = {}
+        for op in ops:
+            results.setdefault(op.target, []).append(known.result(op))
+            known.values[op.target] = _join(op.target, results[op.target])
+        if all(known.values.get(name) == _join(name, shapes_) for name, shapes_ in results.items()) \
+                and getattr(known, "_last", None) == known.values:
+            break
+        known._last = dict(known.values)
     return known
+
+
+def _join(name, shapes_):
+    """One Shape for a name assigned several values."""
+    first = shapes_[0]
+    if all(s == first for s in shapes_):
+        return first
+    ndims = {s.ndim for s in shapes_}
+    return Shape(("joined", name), ndims.pop() if len(ndims) == 1 else None)
 
 
 def fixed_number(const):

@@ -13,9 +13,11 @@ from .codegen import build, render
 from .errors import DifferentiationError
 from .frontend import get_source
 from .ir import Var
+from .entry import float_guard, return_floats
+from .lines import Line
 from .names import Names
-from .optimize import float_guard, optimize, return_floats
-from .reverse import Line, differentiate
+from .optimize import optimize
+from .reverse import differentiate
 from .rules import registry
 from .stage import stage, staged_source
 from .subset import check_subset

@@ -6,6 +6,7 @@ the user's globals and closure cells, plus the few helpers it needs.
 """
 
 import ast
+import copy
 import hashlib
 import io
 import linecache
@@ -38,6 +39,51 @@ def _without_comment(line):
     return line
 
 
+def _head(node):
+    """The first line of a compound statement (its body printed separately)."""
+    empty = copy.copy(node)
+    empty.body = [ast.Pass()]
+    if hasattr(empty, "orelse"):
+        empty.orelse = []
+    return _one_line(empty).splitlines()[0]
+
+
+class _Printer:
+    """Lines to text: nested blocks indented, backward statements commented."""
+
+    def __init__(self, source):
+        self.source = source
+        self.previous = None
+        self.rows = []                     # (text, comment or None)
+
+    def lines(self, lines, depth):
+        for line in lines:
+            pad = "    " * depth
+            if line.compound:
+                self.row(pad + _head(line.node), line)
+                self.lines(line.body, depth + 1) if line.body else self.row(pad + "    pass", None)
+                if line.orelse:
+                    self.row(pad + "else:", None)
+                    self.lines(line.orelse, depth + 1)
+            else:
+                for i, text in enumerate(_one_line(line.node).splitlines()):
+                    self.row(pad + text, line if i == 0 else None)
+
+    def row(self, text, line):
+        comment = None
+        if line is not None and line.backward and line.origin:
+            comment = f"# line {line.origin}"
+            if line.origin != self.previous:          # the user's statement, once per run
+                comment += f": {_statement_text(self.source, line.origin)}"
+            self.previous = line.origin
+        self.rows.append((text, comment))
+
+    def text(self):
+        width = max([_COMMENT_COLUMN] + [len(t) + 2 for t, c in self.rows if c and len(t) < 64])
+        return [t if c is None else (t.ljust(width) + c if len(t) < width else f"{t}  {c}")
+                for t, c in self.rows]
+
+
 def render(adjoint, source, wrt, guard=None):
     """The generated function as Python source: forward sweep, backward sweep, return.
 
@@ -54,21 +100,14 @@ def render(adjoint, source, wrt, guard=None):
     if guard is not None:
         out.append("    # arguments other than floats take the general path")
         out.extend("    " + ln for ln in astor.to_source(guard).strip().splitlines())
+    printer = _Printer(source)
     if forward:
-        out.append("    # forward")
-        out.extend("    " + _one_line(ln.node) for ln in forward)
+        printer.rows.append(("    # forward", None))
+        printer.lines(forward, 1)
     if backward:
-        out.append("    # backward")
-        codes = [_one_line(ln.node) for ln in backward]
-        width = max(_COMMENT_COLUMN, *(len(c) + 2 for c in codes if len(c) < 60))
-        previous = None
-        for code, line in zip(codes, backward):
-            comment = f"# line {line.origin}"
-            if line.origin != previous:              # the user's statement, once per run
-                comment += f": {_statement_text(source, line.origin)}"
-            previous = line.origin
-            out.append(f"    {code.ljust(width)}{comment}" if len(code) < width
-                       else f"    {code}  {comment}")
+        printer.rows.append(("    # backward", None))
+        printer.lines(backward, 1)
+    out += printer.text()
     out.append("    " + _one_line(ret.node))
     return "\n".join(out) + "\n"
 

@@ -154,6 +154,80 @@ class Effect:
         return ast.Expr(value=self.call, lineno=self.line)
 
 
+def _block(stmts):
+    return [s.to_ast() for s in stmts] or [ast.Pass()]
+
+
+@dataclass
+class If:
+    """``if test: body else: orelse``; names assigned in either branch are merged by
+    copies at the end of both (the branches' last statements)."""
+    test: object
+    body: list
+    orelse: list
+    line: int = 0
+
+    def to_ast(self):
+        return ast.If(test=self.test.to_ast(), body=_block(self.body),
+                      orelse=[s.to_ast() for s in self.orelse], lineno=self.line)
+
+
+@dataclass
+class Loop:
+    """A ``for`` over a range or a ``while``. Variables the body changes are *carried*:
+    a copy before the loop gives them their first value, a copy at the end of the
+    body their next."""
+    body: list
+    line: int = 0
+    target: str = None            # for: the loop variable
+    range_args: tuple = ()        # for: the atoms of range(...)
+    descending: bool = False      # for: reversed(range(...))
+    header: list = field(default_factory=list)   # while: what computes the test, each time
+    test: object = None           # while: the atom tested
+    exit: str = None              # a flag: leave after an iteration that raised it
+    carries: int = 0              # how many copies at the end of the body carry variables
+
+    @property
+    def is_while(self):
+        return self.test is not None
+
+    def iterable_ast(self):
+        it = ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
+                      args=[a.to_ast() for a in self.range_args], keywords=[])
+        if self.descending:
+            it = ast.Call(func=ast.Name(id="reversed", ctx=ast.Load()), args=[it], keywords=[])
+        return it
+
+    def exit_ast(self):
+        if self.exit is None:
+            return []
+        return [ast.If(test=ast.Name(id=self.exit, ctx=ast.Load()), body=[ast.Break()], orelse=[])]
+
+    def test_ast(self):
+        """The while test as one expression, when a single operation computes it."""
+        if not self.header:
+            return self.test.to_ast()
+        if len(self.header) == 1 and isinstance(self.header[0], Op) \
+                and isinstance(self.test, Var) and self.header[0].target == self.test.name:
+            return self.header[0].value_ast()
+        return None
+
+    def to_ast(self, body=None, header=None):
+        body = _block(self.body) if body is None else body
+        if not self.is_while:
+            return ast.For(target=ast.Name(id=self.target, ctx=ast.Store()),
+                           iter=self.iterable_ast(), body=body + self.exit_ast(), orelse=[],
+                           lineno=self.line)
+        test = self.test_ast()
+        if test is not None:
+            return ast.While(test=test, body=body + self.exit_ast(), orelse=[], lineno=self.line)
+        header = [s.to_ast() for s in self.header] if header is None else header
+        leave = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=self.test.to_ast()),
+                       body=[ast.Break()], orelse=[])
+        return ast.While(test=ast.Constant(True), body=header + [leave] + body + self.exit_ast(),
+                         orelse=[], lineno=self.line)
+
+
 @dataclass
 class Return:
     value: object                  # an atom

@@ -1,18 +1,24 @@
 """Optimisation passes over generated code, each small and separately testable.
 
-The passes work on a straight list of `Line`s (assignments, accumulations,
-effects and a final return):
+The passes rewrite a tree of `Line`s (see lines.py), in this order:
 
-- `first_contributions`: an adjoint's first `+=` becomes a plain assignment;
+- `drop_zeros` (accumulate.py): contributions that are structurally zero go;
+- `lower_accumulations` (accumulate.py): an adjoint's first `+=` becomes `=`,
+  and zeros are written only where a path needs one;
 - `simplify`: fold constants, multiplications by one, double negations;
-- `propagate_copies`: `dsigx = dden` and the seed `dout = 1.0` are folded into their uses;
+- `propagate_copies`: `dsigx = dden` and the seed `dout = 1.0` fold into their uses;
 - `eliminate_dead`: drop statements whose result nobody reads;
-- `accumulate_safely`: a `+=` stays in place only where the adjoint is a scalar or
-  an array the generated code allocated itself; elsewhere it becomes `d = d + e`.
+- `save_loop_values` (saves.py): what the backward sweep reads of a loop is pushed
+  on the way forward and popped on the way back;
+- `accumulate_safely` (accumulate.py): `+=` in place only on what the code owns.
 """
 
 import ast
 import operator
+
+from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
+from .lines import Line, assigned, reads, target, walk
+from .saves import save_loop_values
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow}
@@ -74,92 +80,15 @@ def simplify_expr(node):
     return node
 
 
-def _reads(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _target(node):
-    if isinstance(node, ast.Assign):
-        return node.targets[0].id
-    if isinstance(node, ast.AugAssign):
-        return node.target.id
-    return None
-
-
-def _value_reads(node):
-    return _reads(node.value) if getattr(node, "value", None) is not None else set()
-
-
-def _is_zero(node):
-    """A product with a literal zero factor: structurally zero, whatever the other factors."""
-    if _is_number(node, 0):
-        return True
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _is_zero(node.left) or _is_zero(node.right)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return _is_zero(node.left)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return _is_zero(node.operand)
-    return False
-
-
-def drop_zeros(adjoint):
-    """Drop contributions that are structurally zero, and everything that reads only them.
-
-    ``x ** 0`` contributes ``0 * x ** -1 * dout``: dropped, it is never evaluated
-    (at x == 0 it would divide by zero). An adjoint left with no contribution is
-    zero: rules are linear in it, so the statements reading it go too, and a
-    gradient that is zero is returned as ``0.0``.
-    """
-    lines = [ln for ln in adjoint.lines if not (
-        isinstance(ln.node, ast.AugAssign) and _is_zero(simplify_expr(ln.node.value)))]
-    candidates = set(adjoint.adjoint_of) | {_target(ln.node) for ln in lines if ln.backward} - {None}
-    while True:
-        assigned = {_target(ln.node) for ln in lines}
-        zero = candidates - assigned
-        kept = [ln for ln in lines if not (ln.backward and _value_reads(ln.node) & zero)]
-        if len(kept) == len(lines):
-            break
-        lines = kept
-    ret = lines[-1].node
-    zero_names = zero
-    ret.value = _ZeroNames(zero_names).visit(ret.value)
-    adjoint.gradient_names = [n if n not in zero_names else None for n in adjoint.gradient_names]
-    adjoint.keep = adjoint.keep - zero_names
-    adjoint.lines = lines
-    return adjoint
-
-
-class _ZeroNames(ast.NodeTransformer):
-    def __init__(self, names):
-        self.names = names
-
-    def visit_Name(self, node):
-        return ast.Constant(0.0) if node.id in self.names else node
-
-
-def first_contributions(lines):
-    """The first `d += e` to each adjoint becomes `d = e` (and `d -= e` becomes `d = -e`)."""
-    seen = set()
-    for line in lines:
-        node = line.node
-        if isinstance(node, ast.Assign):
-            seen.add(node.targets[0].id)
-        elif isinstance(node, ast.AugAssign) and node.target.id not in seen:
-            seen.add(node.target.id)
-            value = node.value if isinstance(node.op, ast.Add) else _neg(node.value)
-            line.node = ast.Assign(targets=[ast.Name(id=node.target.id, ctx=ast.Store())],
-                                   value=value)
-    return lines
-
-
 def simplify(lines):
-    for line in lines:
+    """Simplify every expression; ``d += -e`` becomes ``d -= e``."""
+    for line in walk(lines):
         node = line.node
-        if getattr(node, "value", None) is not None:
-            node.value = simplify_expr(node.value)
+        for field in ("value", "test", "iter"):
+            if getattr(node, field, None) is not None:
+                setattr(node, field, simplify_expr(getattr(node, field)))
         if isinstance(node, ast.AugAssign) and isinstance(node.value, ast.UnaryOp) \
-                and isinstance(node.value.op, ast.USub):       # d += -e is d -= e
+                and isinstance(node.value.op, ast.USub):
             node.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
             node.value = node.value.operand
     return lines
@@ -172,36 +101,48 @@ class _Rename(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(_clone(self.replacement), node)
+            if isinstance(self.replacement, ast.Name):
+                return ast.copy_location(ast.Name(id=self.replacement.id, ctx=ast.Load()), node)
+            return ast.copy_location(ast.Constant(self.replacement.value), node)
         return node
 
 
-def _clone(node):
-    return ast.Name(id=node.id, ctx=ast.Load()) if isinstance(node, ast.Name) \
-        else ast.Constant(node.value)
+def _remove(lines, doomed):
+    """`lines` without the Line object `doomed` (searched in nested blocks too)."""
+    for i, line in enumerate(lines):
+        if line is doomed:
+            del lines[i]
+            return True
+        if any(_remove(block, doomed) for block in line.blocks()):
+            return True
+    return False
 
 
 def propagate_copies(lines, foldable, keep=()):
     """Fold `a = b` and `a = <number>` into a's uses, for names in `foldable`.
 
-    Only where `a` is assigned once, is not kept by the return statement, and
-    `b` does not change afterwards.
+    Only where `a` is assigned once and read only after it (in document order,
+    so also not by an earlier statement in a loop), is not kept by the return,
+    and `b` is not assigned after the copy.
     """
-    changed = True
-    while changed:
-        changed = False
-        writes = {}
-        for i, line in enumerate(lines):
-            target = _target(line.node)
-            if target is not None:
-                writes.setdefault(target, []).append(i)
-        for i, line in enumerate(lines):
+    while True:
+        order = list(walk(lines))
+        writes, first_read = {}, {}
+        for i, line in enumerate(order):
+            name = target(line.node)
+            if name is not None:
+                writes.setdefault(name, []).append(i)
+            if isinstance(line.node, ast.For) and isinstance(line.node.target, ast.Name):
+                writes.setdefault(line.node.target.id, []).append(i)
+            for read in reads(line.node):
+                first_read.setdefault(read, i)
+        for i, line in enumerate(order):
             node = line.node
-            if not isinstance(node, ast.Assign):
+            if not isinstance(node, ast.Assign) or line.compound:
                 continue
-            name = node.targets[0].id
-            value = node.value
-            if name not in foldable or name in keep or len(writes.get(name, ())) != 1:
+            name, value = target(node), node.value
+            if name not in foldable or name in keep or len(writes.get(name, ())) != 1 \
+                    or first_read.get(name, i + 1) <= i:
                 continue
             if isinstance(value, ast.Name):
                 if value.id not in foldable or any(j > i for j in writes.get(value.id, ())):
@@ -209,154 +150,83 @@ def propagate_copies(lines, foldable, keep=()):
             elif not _is_number(value):
                 continue
             rename = _Rename(name, value)
-            for later in lines[i + 1:]:
+            for later in order[i + 1:]:
                 rename.visit(later.node)
-            del lines[i]
-            simplify(lines[i:])
-            changed = True
+            _remove(lines, line)
+            simplify(lines)
             break
-    return lines
+        else:
+            return lines
 
 
-def eliminate_dead(lines):
-    """Drop assignments whose target is never read afterwards (effects and the return stay)."""
-    live = set()
+def _live_through(lines, live):
+    """Liveness backwards through `lines`: drop dead assignments, return what is live before."""
     kept = []
     for line in reversed(lines):
         node = line.node
-        target = _target(node)
-        if target is None:                            # return, or an effect like print()
-            live |= _reads(node)
-        elif target in live:
+        if line.compound:
+            live = _live_compound(line, live)
+            if not any(line.blocks()) and (line.backward or isinstance(node, ast.If)):
+                continue
+            kept.append(line)
+            continue
+        name = target(node)
+        if name is None:                          # return, break, an effect like print()
+            live = live | reads(node)
+        elif name in live:
             if isinstance(node, ast.Assign):
-                live.discard(target)
-            live |= _value_reads(node)
+                live = live - {name}
+            live = live | reads(node)
         else:
             continue
         kept.append(line)
     kept.reverse()
-    return kept
+    lines[:] = kept
+    return live
 
 
-def _fresh(value):
-    """An expression whose result the generated code owns (arithmetic allocates anew)."""
-    return isinstance(value, (ast.BinOp, ast.UnaryOp))
+def _live_compound(line, live):
+    node = line.node
+    if isinstance(node, ast.If):
+        after_body = _live_through(line.body, set(live))
+        after_else = _live_through(line.orelse, set(live)) if line.orelse is not None else live
+        return after_body | after_else | reads(node)
+    # a loop: what is live at its end is live after it, or at the start of the next iteration
+    body_copy = [_copy_line(ln) for ln in line.body]
+    start = set(live)
+    for _ in range(len(list(walk(line.body))) + 2):
+        end = live | start | reads(node)
+        new_start = _live_through([_copy_line(ln) for ln in body_copy], set(end))
+        if new_start == start:
+            break
+        start = new_start
+    _live_through(line.body, live | start | reads(node))
+    written = {node.target.id} if isinstance(node, ast.For) else set()
+    return (live | start | reads(node)) - written
 
 
-def accumulate_safely(lines, in_place_ok):
-    """Keep `d += e` only for adjoints that are scalars or arrays the code owns.
+def _copy_line(line):
+    return Line(node=line.node, origin=line.origin, backward=line.backward,
+                body=[_copy_line(ln) for ln in line.body] if line.body is not None else None,
+                orelse=[_copy_line(ln) for ln in line.orelse] if line.orelse is not None else None,
+                tag=line.tag, kill=line.kill, carry=line.carry)
 
-    `in_place_ok(name)` says whether `name` is known to hold a scalar; other
-    adjoints are owned once they were assigned a fresh arithmetic result.
-    """
-    owned = set()
-    for line in lines:
-        node = line.node
-        if isinstance(node, ast.Assign):
-            name = node.targets[0].id
-            (owned.add if _fresh(node.value) else owned.discard)(name)
-        elif isinstance(node, ast.AugAssign):
-            name = node.target.id
-            if not (in_place_ok(name) or name in owned):
-                line.node = ast.Assign(
-                    targets=[ast.Name(id=name, ctx=ast.Store())],
-                    value=ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=node.op,
-                                    right=node.value))
-                owned.add(name)
-    return lines, owned
+
+def eliminate_dead(lines):
+    """Drop assignments whose value is never read (effects, control and the return stay)."""
+    _live_through(lines, set())
+    return lines
 
 
 def optimize(adjoint, scalar_names):
     """Run every pass over an Adjoint's lines, in order."""
-    foldable = set(adjoint.adjoint_of)
-    lines = first_contributions(drop_zeros(adjoint).lines)
-    lines = simplify(lines)
-    lines = propagate_copies(lines, foldable, keep=adjoint.keep)
+    drop_zeros(adjoint)
+    lower_accumulations(adjoint, scalar_names)
+    lines = simplify(adjoint.lines)
+    lines = propagate_copies(lines, set(adjoint.adjoint_of), keep=adjoint.keep)
     lines = eliminate_dead(lines)
-
-    def in_place_ok(name):
-        return adjoint.adjoint_of.get(name) in scalar_names
-    adjoint.lines, owned = accumulate_safely(lines, in_place_ok)
+    save_loop_values(adjoint)
+    adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
     names = adjoint.gradient_names
     adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)
     return adjoint
-
-
-_FLOAT_PRESERVING = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
-
-
-def _is_float(node, floats):
-    """Whether `node` surely evaluates to a Python float, given names that hold floats."""
-    if isinstance(node, ast.Constant):
-        return type(node.value) is float
-    if isinstance(node, ast.Name):
-        return node.id in floats
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, (ast.USub, ast.UAdd)) and _is_float(node.operand, floats)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, _FLOAT_PRESERVING):
-        return _is_float(node.left, floats) or _is_float(node.right, floats)
-    return False
-
-
-def return_floats(adjoint, float_inputs, with_value):
-    """Make the returned gradients Python floats, for a variant whose inputs are floats.
-
-    Most adjoints are floats by construction; one that may not be (``sign(x)``
-    is an int) is wrapped in ``float(...)``.
-    """
-    floats = set(float_inputs)
-    for line in adjoint.lines[:-1]:
-        node = line.node
-        if isinstance(node, ast.Assign):
-            name = node.targets[0].id
-            (floats.add if _is_float(node.value, floats) else floats.discard)(name)
-        elif isinstance(node, ast.AugAssign) and _is_float(node.value, floats):
-            floats.add(node.target.id)
-    ret = adjoint.lines[-1].node
-    holder = ret.value.elts if with_value else None
-    grads = holder[1] if with_value else ret.value
-    elements = grads.elts if isinstance(grads, ast.Tuple) else None
-    to_float = adjoint.namespace.name_for(float, "float")
-
-    def fix(node):
-        if _is_float(node, floats):
-            return node
-        return ast.Call(func=ast.Name(id=to_float, ctx=ast.Load()), args=[node], keywords=[])
-    if elements is not None:
-        grads.elts = [fix(e) for e in elements]
-    elif with_value:
-        holder[1] = fix(grads)
-    else:
-        ret.value = fix(grads)
-
-
-def float_guard(arguments, wrt, constants, slow_path, builtin):
-    """``if type(x) is not float or ...: return slow_path(...)``: the entry's type check.
-
-    Parameters differentiated must be floats; the others, and the globals read
-    as values, must be ints or floats. Anything else takes the general path.
-    `builtin(obj)` names a builtin as the generated code can see it.
-    """
-    params = [a.arg for a in arguments.posonlyargs + arguments.args]
-    keyword_only = [a.arg for a in arguments.kwonlyargs]
-    tests = []
-    for name in params + keyword_only + list(constants):
-        kind = ast.Call(func=ast.Name(id=builtin(type), ctx=ast.Load()),
-                        args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
-        if name in wrt:
-            test = ast.Compare(left=kind, ops=[ast.IsNot()],
-                               comparators=[ast.Name(id=builtin(float), ctx=ast.Load())])
-        else:
-            test = ast.Compare(left=kind, ops=[ast.NotIn()], comparators=[ast.Tuple(
-                elts=[ast.Name(id=builtin(float), ctx=ast.Load()),
-                      ast.Name(id=builtin(int), ctx=ast.Load())],
-                ctx=ast.Load())])
-        tests.append(test)
-    if not tests:
-        return None
-    call = ast.Call(func=ast.Name(id=slow_path, ctx=ast.Load()),
-                    args=[ast.Name(id=p, ctx=ast.Load()) for p in params],
-                    keywords=[ast.keyword(arg=k, value=ast.Name(id=k, ctx=ast.Load()))
-                              for k in keyword_only])
-    condition = tests[0] if len(tests) == 1 else ast.BoolOp(op=ast.Or(), values=tests)
-    return ast.If(test=condition, body=[ast.Return(value=call)], orelse=[])

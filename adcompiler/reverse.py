@@ -14,18 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runtime
-from .analyze import ELEMENTWISE, SCALAR, active_names
+from .analyze import ELEMENTWISE, SCALAR, active_names, walk_ops
 from .frontend import _MISSING
-from .ir import Const, Op, Pack, Return, Slice, Var, _subscript
+from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript
+from .lines import Line, kill
 from .names import Namespace
-
-
-@dataclass
-class Line:
-    """One generated statement and the user line it comes from."""
-    node: ast.stmt
-    origin: int = None
-    backward: bool = False
 
 
 @dataclass
@@ -53,9 +46,10 @@ class Reverser:
         self.names = names
         self.with_value = with_value
         self.active = active_names(staged, wrt, registry)
-        local_names = set(staged.params) | {s.target for s in staged.body if isinstance(s, Op)}
+        local_names = set(staged.params) | {op.target for op in walk_ops(staged.body)}
         self.namespace = Namespace(self.source, names, local_names)
         self.adjoints = {}             # primal name -> adjoint name
+        self.counters = {}             # id(loop) -> the name counting its iterations
 
     def adjoint(self, name):
         if name not in self.adjoints:
@@ -63,15 +57,14 @@ class Reverser:
         return self.adjoints[name]
 
     def run(self, function_name):
-        lines = [Line(stmt.to_ast()) for stmt in self.staged.body if not isinstance(stmt, Return)]
-        ret = self.staged.body[-1]
+        body = self.staged.body
+        ret = body[-1]
         output = ret.value
+        lines = self.forward(body[:-1])
         if isinstance(output, Var) and output.name in self.active:
             lines.append(Line(_assign(self.adjoint(output.name), ast.Constant(1.0)),
                               origin=ret.line, backward=True))
-            for stmt in reversed(self.staged.body):
-                if isinstance(stmt, Op) and stmt.target in self.active:
-                    lines.extend(self.backward(stmt))
+            lines.extend(self.backward_block(body[:-1]))
         grads = [ast.Name(id=self.adjoints[p], ctx=ast.Load()) if p in self.adjoints
                  else ast.Constant(0.0) for p in self.wrt]
         result = ast.Tuple(elts=grads, ctx=ast.Load()) if self.as_tuple else grads[0]
@@ -83,6 +76,112 @@ class Reverser:
                        adjoint_of={v: k for k, v in self.adjoints.items()},
                        namespace=self.namespace, output=output,
                        gradient_names=[self.adjoints.get(p) for p in self.wrt])
+
+    # -- the forward sweep: the staged function, with loop counters --------------
+    def forward(self, stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, If):
+                out.append(Line(ast.If(test=stmt.test.to_ast(), body=[], orelse=[]),
+                                origin=stmt.line, body=self.forward(stmt.body),
+                                orelse=self.forward(stmt.orelse), tag=id(stmt)))
+            elif isinstance(stmt, Loop):
+                out.extend(self.forward_loop(stmt))
+            else:
+                out.append(Line(stmt.to_ast(), origin=stmt.line))
+        return out
+
+    def counter(self, loop):
+        """The name counting a loop's iterations, where the backward sweep needs it."""
+        if loop.is_while or loop.exit is not None:
+            if id(loop) not in self.counters:
+                self.counters[id(loop)] = self.names.version("count")
+            return self.counters[id(loop)]
+        return None
+
+    def forward_loop(self, loop):
+        count = self.counter(loop)
+        body = []
+        if loop.is_while and loop.test_ast() is None:
+            body += self.forward(loop.header)
+            leave = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=loop.test.to_ast()),
+                           body=[], orelse=[])
+            body.append(Line(leave, origin=loop.line, body=[Line(ast.Break())], orelse=None))
+        if count:
+            body.append(Line(ast.AugAssign(target=ast.Name(id=count, ctx=ast.Store()),
+                                           op=ast.Add(), value=ast.Constant(1))))
+        body += self.forward(loop.body)
+        for line in body[len(body) - loop.carries:] if loop.carries else []:
+            line.carry = True
+        if loop.exit is not None:
+            body.append(Line(ast.If(test=ast.Name(id=loop.exit, ctx=ast.Load()), body=[],
+                                    orelse=[]), body=[Line(ast.Break())], orelse=None))
+        head = loop.to_ast(body=[ast.Pass()])
+        head.body = []
+        if isinstance(head, ast.While) and loop.test_ast() is None:
+            head.test = ast.Constant(True)
+        lines = [Line(_assign(count, ast.Constant(0)))] if count else []
+        lines.append(Line(head, origin=loop.line, body=body, tag=id(loop)))
+        return lines
+
+    # -- the backward sweep: statements in reverse, blocks mirrored ----------------
+    def backward_block(self, stmts):
+        out = []
+        for stmt in reversed(stmts):
+            if isinstance(stmt, Op):
+                if stmt.target in self.active:
+                    out.extend(self.backward(stmt))
+            elif isinstance(stmt, If):
+                body, orelse = self.backward_block(stmt.body), self.backward_block(stmt.orelse)
+                out.append(Line(ast.If(test=stmt.test.to_ast(), body=[], orelse=[]),
+                                origin=stmt.line, backward=True, body=body, orelse=orelse,
+                                tag=id(stmt)))
+            elif isinstance(stmt, Loop):
+                out.extend(self.backward_loop(stmt))
+        return out
+
+    def backward_loop(self, loop):
+        """The loop reversed: iterations in reverse order, each body reversed.
+
+        The carried variables' copies at the end of the body come first; their
+        adjoints are then handed on to the previous iteration (a kill marks the
+        point), and every name the body defines starts each iteration afresh.
+        """
+        carries = loop.body[len(loop.body) - loop.carries:] if loop.carries else []
+        rest = loop.body[:len(loop.body) - loop.carries]
+        carried = {op.target for op in carries}
+        handed_on = self.backward_block(carries)
+        body_rest = self.backward_block(rest)
+        fresh = {op.target for op in walk_ops(loop.body)} - carried
+        body = [kill(self.adjoints[n], loop.line) for n in sorted(fresh) if n in self.adjoints]
+        body += handed_on
+        body += [kill(self.adjoints[n], loop.line) for n in sorted(carried) if n in self.adjoints]
+        body += body_rest
+        count = self.counter(loop)
+        if loop.is_while:
+            target = self.names.version("_") if "_" in self.names.taken else self.names.claim("_")
+            iterable = ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
+                                args=[ast.Name(id=count, ctx=ast.Load())], keywords=[])
+        else:
+            target = loop.target
+            iterable = loop.iterable_ast()
+            if count is not None:
+                rng = iterable.args[0] if loop.descending else iterable
+                if loop.descending:
+                    rng = ast.Subscript(value=rng, slice=ast.Slice(step=ast.Constant(-1)),
+                                        ctx=ast.Load())
+                iterable = ast.Subscript(value=rng, slice=ast.Slice(
+                    upper=ast.Name(id=count, ctx=ast.Load())), ctx=ast.Load())
+                iterable = ast.Call(func=ast.Name(id="reversed", ctx=ast.Load()),
+                                    args=[iterable], keywords=[])
+            elif loop.descending:
+                iterable = iterable.args[0]
+            else:
+                iterable = ast.Call(func=ast.Name(id="reversed", ctx=ast.Load()),
+                                    args=[iterable], keywords=[])
+        head = ast.For(target=ast.Name(id=target, ctx=ast.Store()), iter=iterable, body=[],
+                       orelse=[])
+        return [Line(head, origin=loop.line, backward=True, body=body, tag=id(loop))]
 
     # -- one operation's adjoint ---------------------------------------------
     def backward(self, op):

@@ -141,3 +141,12 @@ def extremum_mask(x, out, axis=None, keepdims=False):
     """Where `x` attains the max or min `out`, each tie weighted 1/(number of ties)."""
     hit = x == unreduce(out, x, axis, keepdims)
     return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def zeros_like(x):
+    """A zero adjoint for `x`: 0.0 for a number, float zeros of its shape for an array."""
+    if type(x) in _SCALARS:
+        return 0.0
+    x = np.asarray(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64
+    return np.zeros(x.shape, dtype=dtype) if x.ndim else dtype.type(0)

@@ -17,11 +17,12 @@ import operator
 import types
 
 from .frontend import _MISSING
-from .ir import (BINARY, COMPARE, UNARY, Const, Effect, Op, Pack, Return, Slice, StagedFunction,
-                 Var, copy_value, leaves)
+from .ir import (BINARY, COMPARE, UNARY, Const, Effect, If, Loop, Op, Pack, Return, Slice,
+                 StagedFunction, Var, copy_value, leaves)
 from .methods import ATTRIBUTES, METHODS, makes_new_array as _makes_new_array
 from .runtime import assign_index
 from .names import Names
+from .jumps import Jumps
 from .subset import unsupported
 
 
@@ -50,19 +51,19 @@ class Stager:
         self.user_names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         self.params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         self.user_names.update(self.params)
-        self.assigned = self._assigned_names(node)
         self.names = Names(self.user_names)
+        self.body_ast = node.body if isinstance(node.body, list) else None
+        if self.body_ast is not None:
+            start = 1 if self.body_ast and _is_docstring(self.body_ast[0]) else 0
+            self.body_ast = Jumps(self.names.version).function(copy.deepcopy(self.body_ast[start:]))
+        self.assigned = {n.id for stmt in self.body_ast or () for n in ast.walk(stmt)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.unbound = {}           # names assigned on some paths only -> where
         self.env = {p: Var(p) for p in self.params}
         self.body = []
         self.fresh = {}            # temp name -> its Op, while nobody has read it yet
         self.owned = set()         # arrays the function made itself, so it may write into them
         self.returned = False
-
-    @staticmethod
-    def _assigned_names(node):
-        body = node.body if isinstance(node.body, list) else []
-        return {n.id for stmt in body for n in ast.walk(stmt)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
     def error(self, message, node, construct=None, hint=None):
         return self.source.error(message, node, construct=construct, hint=hint)
@@ -78,11 +79,9 @@ class Stager:
             self.line = node.lineno
             self.emit_return(self.expr(node.body), node)
         else:
-            for i, stmt in enumerate(node.body):
+            for stmt in self.body_ast:
                 if self.returned:
                     break
-                if i == 0 and _is_docstring(stmt):
-                    continue
                 self.line = stmt.lineno
                 self.statement(stmt)
             if not self.returned:
@@ -115,8 +114,227 @@ class Stager:
             self.expression_statement(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.If):
+            self.if_statement(stmt)
+        elif isinstance(stmt, ast.For):
+            self.for_loop(stmt)
+        elif isinstance(stmt, ast.While):
+            self.while_loop(stmt)
         else:
             raise self.refuse(stmt)
+
+    # -- control flow ------------------------------------------------------
+    def block(self, stmts):
+        """Stage statements into a list of their own (a branch or a loop body)."""
+        outer, self.body = self.body, []
+        for stmt in stmts:
+            if self.returned:
+                raise self.error("code after `return` in a block is not supported", stmt,
+                                 construct="unreachable code", hint="remove it")
+            self.line = stmt.lineno
+            self.statement(stmt)
+        staged, self.body = self.body, outer
+        return staged
+
+    def if_statement(self, stmt):
+        test = self.expr(stmt.test)
+        self.line = stmt.lineno
+        if isinstance(test, Const):                   # decided when compiled: stage one branch
+            for inner in stmt.body if test.value else stmt.orelse:
+                self.line = inner.lineno
+                self.statement(inner)
+            return
+        if isinstance(test, StaticTuple):
+            raise self.error("a tuple as a condition is always true", stmt.test,
+                             construct="tuple condition", hint="test a number or a comparison")
+        self.use(test)
+        before = dict(self.env)
+        body = self.block(stmt.body)
+        after_body, self.env = self.env, dict(before)
+        orelse = self.block(stmt.orelse)
+        after_orelse = self.env
+        self.env = self.merge(before, [(body, after_body), (orelse, after_orelse)], stmt)
+        self.body.append(If(test=test, body=body, orelse=orelse, line=stmt.lineno))
+
+    def merge(self, before, branches, node):
+        """The environment after branches: a name that differs gets a new version,
+        assigned by a copy at the end of each branch."""
+        names = []
+        for _, env in branches:
+            names += [n for n in env if n not in names]
+        merged = {}
+        for name in names:
+            values = [env.get(name) for _, env in branches]
+            if all(v is not None and v == values[0] for v in values):
+                merged[name] = values[0]
+                continue
+            if any(v is None for v in values) or any(isinstance(v, (StaticTuple, _Callee))
+                                                      for v in values):
+                self.unbound[name] = node
+                continue
+            version = self.names.version(name)
+            for (body, _), value in zip(branches, values):
+                body.append(Op(target=version, prim=copy_value, args=(value,), line=self.line))
+            merged[name] = Var(version)
+        return merged
+
+    def carried_names(self, stmt):
+        """User names the loop body assigns that hold a value before the loop."""
+        assigned = []
+        for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                    and node.id not in assigned:
+                assigned.append(node.id)
+        return [n for n in assigned if n in self.env], assigned
+
+    def loop(self, stmt, header=None, prologue=None, index=None):
+        """Stage a loop's header (a while test) and body, with its carried variables.
+
+        A carried variable gets a new version, assigned by a copy before the loop
+        and by a copy at the end of the body. `prologue` stages what starts each
+        iteration (binding the loop variable); `index` is the loop variable's name.
+        """
+        if stmt.orelse:
+            raise self.error(f"`{type(stmt).__name__.lower()} ... else` is not supported", stmt,
+                             construct="loop else", hint="set a flag in the loop and test it after")
+        carried, assigned = self.carried_names(stmt)
+        versions = {}
+        carries = 0
+        for name in carried:
+            self.use(self.env[name])
+            versions[name] = self.names.version(name)
+            self.body.append(Op(target=versions[name], prim=copy_value, args=(self.env[name],),
+                                line=stmt.lineno))
+            self.env[name] = Var(versions[name])
+        before = dict(self.env)
+        header_ops, self.body, outer = [], [], self.body
+        if header is not None:
+            self.body = header_ops
+            header()
+            self.body = []
+        if prologue is not None:
+            prologue()
+        body = self.body
+        self.body = outer
+        body.extend(self.block(stmt.body))
+        for name in carried:
+            value = self.env.get(name)
+            if value is None or isinstance(value, (StaticTuple, _Callee)):
+                raise self.error(f"{name!r} does not hold a number or array at the end of the "
+                                 "loop body", stmt, construct="loop variable",
+                                 hint="assign it a value on every path through the loop body")
+            if value != Var(versions[name]):
+                self.use(value)
+                body.append(Op(target=versions[name], prim=copy_value, args=(value,),
+                               line=stmt.lineno))
+                carries += 1
+        exit_flag = getattr(stmt, "exit_flag", None)
+        exit_name = None
+        if exit_flag is not None:                 # the flag's version at the end of the body
+            exit_name = versions.get(exit_flag) or getattr(self.env.get(exit_flag), "name", None)
+        self.env = before
+        for name in assigned + ([index] if index else []):
+            if name not in versions:
+                self.env.pop(name, None)
+                self.unbound[name] = stmt
+        return header_ops, body, carries, exit_name
+
+    def for_loop(self, stmt):
+        spec = self.iteration(stmt)
+        if isinstance(spec, StaticTuple):           # over a tuple built here: unrolled
+            return self.unrolled(stmt, spec)
+        range_args, descending, index_name, bind_elements = spec
+        index = self.names.version(index_name) if index_name in self.env \
+            or index_name in self.params else self.names.claim(index_name)
+
+        def prologue():
+            self.line = stmt.lineno
+            self.env[index_name] = Var(index)
+            if bind_elements is not None:
+                bind_elements(Var(index))
+        _, body, carries, exit_name = self.loop(stmt, prologue=prologue, index=index_name)
+        self.body.append(Loop(body=body, line=stmt.lineno, target=index, range_args=range_args,
+                              descending=descending, exit=exit_name, carries=carries))
+
+    def iteration(self, stmt):
+        """What a for loop runs over: a StaticTuple to unroll, or
+        (range atoms, descending, name of the index, how to bind the elements)."""
+        node, target = stmt.iter, stmt.target
+        self.current = node
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords \
+            and node.func.id not in self.env
+        fn = self.source.lookup(node.func.id) if call else None
+        if fn is range and isinstance(target, ast.Name):
+            return tuple(self.scalar_index(a) for a in node.args), False, target.id, None
+        if fn is reversed and len(node.args) == 1:
+            inner = node.args[0]
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) \
+                    and self.source.lookup(inner.func.id) is range and isinstance(target, ast.Name):
+                return tuple(self.scalar_index(a) for a in inner.args), True, target.id, None
+            return self.over([self.expr(inner)], target, descending=True)
+        if fn is enumerate and len(node.args) == 1:
+            if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+                    and isinstance(target.elts[0], ast.Name)):
+                raise self.error("unpack enumerate into two names: `for i, x in enumerate(xs)`",
+                                 target, construct="enumerate", hint="name the index and the item")
+            sequence = self.expr(node.args[0])
+            if isinstance(sequence, StaticTuple):
+                return StaticTuple(StaticTuple([_number(k), item]) for k, item in enumerate(sequence))
+            return self.over([sequence], target.elts[1], index_name=target.elts[0].id)
+        if fn is zip and node.args:
+            sequences = [self.expr(a) for a in node.args]
+            if all(isinstance(s, StaticTuple) for s in sequences):
+                return StaticTuple(StaticTuple(items) for items in zip(*sequences))
+            return self.over(sequences, target)
+        return self.over([self.expr(node)], target)
+
+    def over(self, sequences, target, descending=False, index_name=None):
+        """A loop over the items of arrays or lists: ``for i in range(len(xs)): x = xs[i]``."""
+        if len(sequences) == 1 and isinstance(sequences[0], StaticTuple):
+            return StaticTuple(reversed(sequences[0])) if descending else sequences[0]
+        if not all(isinstance(s, Var) or isinstance(s, Const) and hasattr(s.value, "__len__")
+                   for s in sequences):
+            raise self.error("a for loop runs over range(...), an array, a list or a tuple",
+                             self.current, construct="for loop over this value",
+                             hint="loop over range(len(...)) and index")
+        n = self.op(builtins.len, (sequences[0],), func=ast.Name(id="len", ctx=ast.Load()))
+        for other in sequences[1:]:
+            length = self.op(builtins.len, (other,), func=ast.Name(id="len", ctx=ast.Load()))
+            n = self.op(builtins.min, (n, length), func=ast.Name(id="min", ctx=ast.Load()))
+
+        def bind_elements(index):
+            items = [self.op(operator.getitem, (s, index)) for s in sequences]
+            self.bind(target, items[0] if len(items) == 1 else StaticTuple(items))
+        return (n,), descending, index_name or "i", bind_elements
+
+    def unrolled(self, stmt, items):
+        exit_flag = getattr(stmt, "exit_flag", None)
+        for k, item in enumerate(items):
+            self.bind(stmt.target, item)
+            inner = stmt.body
+            if k and exit_flag is not None:
+                guard = ast.If(test=ast.UnaryOp(op=ast.Not(),
+                                                operand=ast.Name(id=exit_flag, ctx=ast.Load())),
+                               body=stmt.body, orelse=[])
+                inner = [ast.fix_missing_locations(ast.copy_location(guard, stmt))]
+            for s in inner:
+                self.line = s.lineno
+                self.statement(s)
+
+    def while_loop(self, stmt):
+        tested = []
+
+        def header():
+            self.line = stmt.lineno
+            test = self.expr(stmt.test)
+            if isinstance(test, StaticTuple):
+                raise self.error("a tuple as a condition is always true", stmt.test,
+                                 construct="tuple condition", hint="test a comparison")
+            self.use(test)
+            tested.append(test)
+        header_ops, body, carries, exit_name = self.loop(stmt, header=header)
+        self.body.append(Loop(body=body, line=stmt.lineno, header=header_ops, test=tested[0],
+                              exit=exit_name, carries=carries))
 
     def augassign(self, stmt):
         if isinstance(stmt.target, ast.Subscript) and isinstance(stmt.target.value, ast.Name):
@@ -224,6 +442,12 @@ class Stager:
     def read(self, name, node):
         if name in self.env:
             return self.env[name]
+        if name in self.unbound:
+            raise self.error(f"{name!r} may have no value here: it is assigned on some paths only "
+                             "(in one branch, or inside a loop that may not run)", node,
+                             construct="possibly unbound name",
+                             hint=f"assign {name} before the if or the loop, so it has a value "
+                                  "on every path")
         if name in self.assigned or name in self.params:
             raise self.error(f"local variable {name!r} is used before it is assigned", node,
                              construct="unbound name",
@@ -292,6 +516,10 @@ class Stager:
                 return Const(value=-operand.value, expr=ast.Constant(value=-operand.value),
                              key=repr(-operand.value))
             return self.op(UNARY[type(node.op)], (operand,))
+        if isinstance(node, ast.IfExp):
+            return self.conditional(node)
+        if isinstance(node, ast.BoolOp):
+            return self.boolean(node)
         if isinstance(node, ast.Compare):
             if len(node.ops) != 1:
                 raise self.error("chained comparisons are not supported", node,
@@ -327,6 +555,49 @@ class Stager:
         raise self.error(f"`{ast.unparse(node)}` is not supported", node,
                          construct=type(node).__name__,
                          hint="compute this value outside the function and pass it in")
+
+    def conditional(self, node):
+        """``a if c else b``: a branch in the staged form, merged into one name."""
+        test = self.expr(node.test)
+        if isinstance(test, Const):
+            return self.expr(node.body if test.value else node.orelse)
+        self.use(test)
+        result = self.names.temp()
+        branches = []
+        for side in (node.body, node.orelse):
+            outer, self.body = self.body, []
+            value = self.expr(side)
+            if isinstance(value, StaticTuple):
+                raise self.error("a conditional expression must give a number or an array", side,
+                                 construct="conditional tuple", hint="use an if statement")
+            self.use(value)
+            self.body.append(Op(target=result, prim=copy_value, args=(value,), line=self.line))
+            branches.append(self.body)
+            self.body = outer
+        self.body.append(If(test=test, body=branches[0], orelse=branches[1], line=self.line))
+        return Var(result)
+
+    def boolean(self, node):
+        """``a and b`` / ``a or b``, short-circuiting as Python does: branches in the staged form."""
+        result = self.expr(node.values[0])
+        for operand in node.values[1:]:
+            if isinstance(result, StaticTuple):
+                raise self.error("`and`/`or` on a tuple is not supported", node,
+                                 construct="boolean operator", hint="compare numbers")
+            self.use(result)
+            merged = self.names.temp()
+            outer, self.body = self.body, []
+            value = self.expr(operand)
+            self.use(value)
+            self.body.append(Op(target=merged, prim=copy_value, args=(value,), line=self.line))
+            evaluated, self.body = self.body, outer
+            kept = [Op(target=merged, prim=copy_value, args=(result,), line=self.line)]
+            if isinstance(node.op, ast.And):
+                self.body.append(If(test=result, body=evaluated, orelse=kept, line=self.line))
+            else:
+                self.body.append(If(test=result, body=kept, orelse=evaluated, line=self.line))
+            result = Var(merged)
+        return result
 
     def subscript(self, node):
         value = self.expr(node.value)
@@ -445,6 +716,10 @@ class Stager:
         for item in items[1:]:
             total = self.op(BINARY[ast.Add], (total, item))
         return total
+
+
+def _number(k):
+    return Const(value=k, expr=ast.Constant(k), key=repr(k))
 
 
 class _Callee:

@@ -6,21 +6,10 @@ and the staging pass, so the two always agree.
 
 import ast
 
-_LOOPS = ("loops are not differentiated yet; write the steps out, or express the "
-          "iteration with array operations")
-_BRANCH = ("branches are not differentiated yet; for a piecewise function use "
-           "min(), max() or abs(), or multiply by a comparison such as (x > 0) * x")
 
 # node type -> (what the user wrote, what to do instead)
 UNSUPPORTED = {
-    ast.If: ("an if statement", _BRANCH),
-    ast.IfExp: ("a conditional expression (a if c else b)", _BRANCH),
-    ast.BoolOp: ("`and`/`or`", _BRANCH),
-    ast.For: ("a for loop", _LOOPS),
     ast.AsyncFor: ("an async for loop", "use a plain function"),
-    ast.While: ("a while loop", _LOOPS),
-    ast.Break: ("break", _LOOPS),
-    ast.Continue: ("continue", _LOOPS),
     ast.With: ("a with statement", "move the with block outside the differentiated function"),
     ast.AsyncWith: ("an async with statement", "use a plain function"),
     ast.Try: ("a try statement", "handle errors outside the differentiated function"),
@@ -47,7 +36,7 @@ UNSUPPORTED = {
     ast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
     ast.Set: ("a set display", "use a tuple"),
     ast.Dict: ("a dict display", "pass the values separately"),
-    ast.Match: ("a match statement", _BRANCH),
+    ast.Match: ("a match statement", "use if/elif/else statements"),
 }
 
 

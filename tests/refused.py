@@ -5,33 +5,39 @@ import math
 import numpy as np
 
 
-def if_statement(x):
-    y = x * 2
-    if x > 0:  # refused
-        y = x
-    return y
-
-
-def conditional_expression(x):
-    return x if x > 0 else -x  # refused
-
-
-def and_or(x):
-    y = (x > 0) and x  # refused
-    return y
-
-
-def for_loop(x):
-    s = 0.0
+def for_else(x):
     for i in range(3):  # refused
-        s = s + x
-    return s
+        x = x * 2
+    else:
+        x = x + 1
+    return x
 
 
-def while_loop(x):
+def while_else(x):
     while x < 10:  # refused
         x = x * 2
+    else:
+        x = x + 1
     return x
+
+
+def assigned_in_one_branch_only(x):
+    if x > 0:
+        y = x * 2
+    return y  # refused
+
+
+def loop_variable_after_the_loop(x):
+    for i in range(3):
+        z = x * i
+    return z  # refused
+
+
+def loop_over_a_number(x):
+    s = 0.0
+    for v in 3:  # refused
+        s = s + v
+    return s * x
 
 
 def with_statement(x):

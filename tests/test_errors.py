@@ -44,16 +44,17 @@ def test_refused_with_file_line_and_hint(name):
     assert shown in message
 
 
-@pytest.mark.parametrize("name", ["if_statement", "for_loop", "with_statement", "lambda_inside",
-                                  "non_scalar_return", "list_comprehension"])
+@pytest.mark.parametrize("name", ["for_else", "while_else", "with_statement", "lambda_inside",
+                                  "non_scalar_return", "list_comprehension",
+                                  "assigned_in_one_branch_only"])
 def test_syntactic_refusals_come_at_grad_time(name):
     with pytest.raises(DifferentiationError):
         grad(getattr(refused, name))
 
 
 def test_the_error_names_the_construct():
-    with pytest.raises(DifferentiationError, match="a for loop"):
-        grad(refused.for_loop)
+    with pytest.raises(DifferentiationError, match="for ... else"):
+        grad(refused.for_else)
     with pytest.raises(DifferentiationError, match="tuple of 2 values; the output must be a scalar"):
         grad(refused.non_scalar_return)
     with pytest.raises(DifferentiationError, match=r"math\.gamma"):
@@ -70,8 +71,8 @@ def test_a_call_without_rule_on_constants_is_just_called():
 
 def test_staged_refuses_too():
     with pytest.raises(DifferentiationError) as info:
-        staged(refused.while_loop)
-    assert info.value.lineno == refused_line(refused.while_loop)
+        staged(refused.while_else)
+    assert info.value.lineno == refused_line(refused.while_else)
 
 
 def test_builtin_has_no_source():

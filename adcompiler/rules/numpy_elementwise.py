@@ -202,12 +202,13 @@ def _(out, x):
 
 @adjoint(np.sinc)
 def _(out, x):
-    """sinc(x) = sin(pi x) / (pi x): the derivative (cos(pi x) - sinc(x)) / x, which is
-    0 at x == 0; for |x| < 1e-3 its Taylor series -pi**2 x / 3 + pi**4 x**3 / 30,
-    which avoids the cancellation in the quotient."""
-    px2 = (np.pi * x) ** 2
-    series = -np.pi * np.pi * x / 3 * (1 - 0.1 * px2)
-    dx += np.where(np.abs(x) < 1e-3, series, safe_div(np.cos(np.pi * x) - out, x)) * dout
+    """sinc(x) = sin(pi x) / (pi x) has the derivative (cos(pi x) - sinc(x)) / x, 0 at
+    x == 0. For |x| < 0.03 that quotient cancels, and its Taylor series in u = (pi x)**2,
+    -pi**2 x / 3 * (1 - u/10 + u**2/280 - u**3/15120), is used instead."""
+    u = (np.pi * x) ** 2
+    series = -np.pi * np.pi / 3 * x * (1 - u / 10 * (1 - u / 28 * (1 - u / 54)))
+    quotient = safe_div(np.cos(np.pi * x) - out, x)
+    dx += np.where(np.abs(x) < 0.03, series, quotient) * dout
 
 
 # -- selection ---------------------------------------------------------------------------

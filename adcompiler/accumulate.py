@@ -1,0 +1,245 @@
+"""Adjoint accumulation: where `+=` becomes `=`, where a zero is needed, and what is owned.
+
+Rules emit every contribution as ``d += e``. In straight-line code the first
+contribution simply becomes ``d = e``. Branches and loops need more care:
+an adjoint accumulated inside a loop starts from a zero written before it, and
+one whose old value was handed on (a *kill*, when a loop variable's adjoint
+passes to the previous iteration) starts again from zero only if some path
+would otherwise read the stale value.
+"""
+
+import ast
+import copy
+
+from . import runtime
+from .lines import assigned, reads, target, walk
+
+
+# -- structural zeros ---------------------------------------------------------------
+
+def _is_number(node, value):
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
+
+
+def is_zero(node):
+    """A product with a literal zero factor: structurally zero, whatever the other factors."""
+    if _is_number(node, 0):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return is_zero(node.left) or is_zero(node.right)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return is_zero(node.left)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return is_zero(node.operand)
+    return False
+
+
+def _prune(lines, doomed):
+    """Remove the Lines `doomed(line)` says so of, at any depth."""
+    kept = [ln for ln in lines if not doomed(ln)]
+    for line in kept:
+        for block in line.blocks():
+            block[:] = _prune(block, doomed)
+    return kept
+
+
+def drop_zeros(adjoint):
+    """Drop contributions that are structurally zero, and everything that reads only them.
+
+    ``x ** 0`` contributes ``0 * x ** -1 * dout``: dropped, it is never evaluated
+    (at x == 0 it would divide by zero). An adjoint left with no contribution is
+    zero: rules are linear in it, so the statements reading it go too, and a
+    gradient that is zero is returned as ``0.0``.
+    """
+    from .optimize import simplify_expr
+    lines = _prune(adjoint.lines, lambda ln: isinstance(ln.node, ast.AugAssign)
+                   and is_zero(simplify_expr(copy.deepcopy(ln.node.value))))
+    candidates = set(adjoint.adjoint_of) | {target(ln.node) for ln in walk(lines)
+                                            if ln.backward} - {None}
+    while True:
+        zero = candidates - assigned(lines)
+        size = len(list(walk(lines)))
+        lines = _prune(lines, lambda ln: ln.backward and not ln.compound
+                       and (reads(ln.node) & zero or ln.kill in zero))
+        if len(list(walk(lines))) == size:
+            break
+    ret = lines[-1].node
+    ret.value = _ZeroNames(zero).visit(ret.value)
+    adjoint.gradient_names = [n if n not in zero else None for n in adjoint.gradient_names]
+    adjoint.keep = adjoint.keep - zero
+    adjoint.lines = lines
+    return adjoint
+
+
+class _ZeroNames(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        return ast.Constant(0.0) if node.id in self.names else node
+
+
+# -- first contributions and zeros ------------------------------------------------
+
+class _Conflict(Exception):
+    def __init__(self, name, line, loops):
+        self.name, self.line, self.loops = name, line, loops
+
+
+class _Flow:
+    """Which adjoints are surely, or possibly, assigned at each point of the backward sweep."""
+
+    def __init__(self, adjoints):
+        self.adjoints = adjoints
+        self.unassigned_here = {}          # id(line) -> [every visit found the target unassigned]
+        self.loops = []                    # enclosing loop Lines, with the pass (1 or 2)
+
+    def run(self, lines, definite, maybe):
+        for line in lines:
+            definite, maybe = self.line(line, definite, maybe)
+        return definite, maybe
+
+    def check_reads(self, line, definite):
+        for name in reads(line.node) & self.adjoints:
+            if isinstance(line.node, ast.AugAssign) and name == line.node.target.id:
+                continue
+            if name not in definite:
+                raise _Conflict(name, line, list(self.loops))
+
+    def line(self, line, definite, maybe):
+        node = line.node
+        if line.kill is not None:
+            return definite - {line.kill}, maybe - {line.kill}
+        self.check_reads(line, definite)
+        if line.compound:
+            return self.compound(line, definite, maybe)
+        name = target(node)
+        if isinstance(node, ast.AugAssign) and name in self.adjoints:
+            unassigned = name not in maybe
+            if name not in definite and not unassigned:
+                raise _Conflict(name, line, list(self.loops))
+            self.unassigned_here.setdefault(id(line), []).append(unassigned)
+            return definite | {name}, maybe | {name}
+        if name is not None:
+            return definite | {name}, maybe | {name}
+        return definite, maybe
+
+    def compound(self, line, definite, maybe):
+        if isinstance(line.node, ast.If):
+            d1, m1 = self.run(line.body, set(definite), set(maybe))
+            d2, m2 = self.run(line.orelse or [], set(definite), set(maybe))
+            return d1 & d2, m1 | m2
+        self.loops.append((line, 1))
+        d_end, m_end = self.run(line.body, set(definite), set(maybe))
+        self.loops[-1] = (line, 2)
+        d_end, m_end = self.run(line.body, definite & d_end, maybe | m_end)
+        self.loops.pop()
+        return definite, maybe | m_end
+
+
+def _zero(name, adjoint, scalars, namespace):
+    primal = adjoint.adjoint_of.get(name)
+    if primal is None or primal in scalars:
+        return ast.Constant(0.0)
+    helper = namespace.name_for(runtime.zeros_like, "zeros_like")
+    return ast.Call(func=ast.Name(id=helper, ctx=ast.Load()),
+                    args=[ast.Name(id=primal, ctx=ast.Load())], keywords=[])
+
+
+def _assign(name, value):
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+
+
+def _resolve(conflict, adjoint, scalars):
+    """Write a zero where the conflict needs one: at the kill in its loop, or before it."""
+    from .lines import Line
+    name, line, loops = conflict.name, conflict.line, conflict.loops
+    zero = _zero(name, adjoint, scalars, adjoint.namespace)
+    if loops and loops[-1][1] == 2:        # stale from the previous iteration: zero at the kill
+        for candidate in walk(loops[-1][0].body):
+            if candidate.kill == name:
+                candidate.kill = None
+                candidate.node = _assign(name, zero)
+                return
+    top = adjoint.lines
+    backward = [i for i, ln in enumerate(top) if ln.backward]
+    position = next(i for i, ln in enumerate(top) if any(x is line for x in walk([ln])))
+    earlier = any(target(ln.node) == name for i in backward if i < position for ln in walk([top[i]]))
+    at = backward[0] if earlier and backward else position
+    top.insert(at, Line(node=_assign(name, zero), origin=top[at].origin, backward=True))
+
+
+def lower_accumulations(adjoint, scalars):
+    """First contributions become assignments; zeros go where some path needs them."""
+    adjoints = set(adjoint.adjoint_of)
+    for _ in range(10 * len(adjoints) + 10):
+        flow = _Flow(adjoints)
+        try:
+            flow.run(adjoint.lines, set(), set())
+        except _Conflict as conflict:
+            _resolve(conflict, adjoint, scalars)
+            continue
+        break
+    else:                                   # pragma: no cover - a bug, not a user error
+        raise RuntimeError("adcompiler: could not place the zeros of the backward sweep")
+    for line in walk(adjoint.lines):
+        node = line.node
+        if isinstance(node, ast.AugAssign) and all(flow.unassigned_here.get(id(line), [False])):
+            value = node.value if isinstance(node.op, ast.Add) else \
+                ast.UnaryOp(op=ast.USub(), operand=node.value)
+            line.node = _assign(node.target.id, value)
+    adjoint.lines = _prune(adjoint.lines, lambda ln: ln.kill is not None)
+    return adjoint
+
+
+# -- in place or not ------------------------------------------------------------------
+
+def _fresh(value, fresh_calls):
+    """An expression whose result the generated code owns (arithmetic allocates anew)."""
+    return isinstance(value, (ast.BinOp, ast.UnaryOp)) or (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+        and value.func.id in fresh_calls)
+
+
+class _Owner:
+    def __init__(self, adjoints, in_place_ok, fresh_calls):
+        self.adjoints = adjoints
+        self.in_place_ok = in_place_ok
+        self.fresh_calls = fresh_calls
+
+    def run(self, lines, owned):
+        for line in lines:
+            owned = self.line(line, owned)
+        return owned
+
+    def line(self, line, owned):
+        node = line.node
+        if line.compound:
+            if isinstance(node, ast.If):
+                return self.run(line.body, set(owned)) & self.run(line.orelse or [], set(owned))
+            spoiled = {target(ln.node) for ln in walk(line.body)
+                       if isinstance(ln.node, ast.Assign) and not _fresh(ln.node.value, self.fresh_calls)}
+            start = owned - spoiled
+            return start & self.run(line.body, set(start))
+        if isinstance(node, ast.Assign) and target(node) is not None:
+            name = target(node)
+            return owned | {name} if _fresh(node.value, self.fresh_calls) else owned - {name}
+        if isinstance(node, ast.AugAssign) and node.target.id in self.adjoints:
+            name = node.target.id
+            if not (self.in_place_ok(name) or name in owned):
+                line.node = _assign(name, ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()),
+                                                    op=node.op, right=node.value))
+            return owned | {name}
+        return owned
+
+
+def accumulate_safely(lines, adjoint, scalars):
+    """Keep ``d += e`` only for adjoints that are scalars or arrays the code owns;
+    elsewhere it becomes ``d = d + e``. Returns the lines and what is owned at the end."""
+    fresh_calls = {name for name, obj in adjoint.namespace.extra.items()
+                   if obj in (runtime.zeros_like, runtime.unindex)}
+
+    def in_place_ok(name):
+        return adjoint.adjoint_of.get(name) in scalars
+    owned = _Owner(set(adjoint.adjoint_of), in_place_ok, fresh_calls).run(lines, set())
+    return lines, owned
