@@ -99,6 +99,13 @@ def _is_real(value):
     return isinstance(value, (int, float, np.integer, np.floating))
 
 
+def _is_floating(value):
+    """A float, a NumPy floating scalar, or an array of floats."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "f"
+    return isinstance(value, (float, np.floating))
+
+
 def _positional_names(f):
     """Names of f's positional parameters in order ([] if not introspectable)."""
     try:
@@ -111,10 +118,11 @@ def _positional_names(f):
 
 def _resolve_wrt(f, args, wrt):
     """Turn wrt (None, int, str, or a tuple/list of them) into a list of positions."""
-    if wrt is None:
-        positions = [i for i, a in enumerate(args) if _is_real(a)]
+    if wrt is None:                      # floats only: an int argument is usually a count
+        positions = [i for i, a in enumerate(args) if _is_floating(a)]
         if not positions:
-            raise ValueError("f has no real-valued positional argument to check")
+            raise ValueError("f has no floating-point positional argument to check; "
+                             "name the arguments with wrt=")
         return positions
     entries = list(wrt) if isinstance(wrt, (tuple, list)) else [wrt]
     if not entries:

@@ -16,7 +16,7 @@ import types
 
 import astor
 
-_COMMENT_COLUMN = 44
+_COMMENT_COLUMN = 48
 
 
 def _one_line(node):

@@ -60,8 +60,10 @@ class Slice:
     def to_ast(self):
         args = [p.to_ast() if p is not None else ast.Constant(None)
                 for p in (self.lower, self.upper, self.step)]
-        while len(args) > 1 and isinstance(args[-1], ast.Constant) and args[-1].value is None:
-            args.pop()
+        if isinstance(args[2], ast.Constant) and args[2].value is None:
+            args.pop()                          # slice(start, stop): keep both, or slice(1) means stop
+            if isinstance(args[0], ast.Constant) and args[0].value is None:
+                args.pop(0)
         return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), args=args, keywords=[])
 
     def subscript_ast(self):
@@ -111,6 +113,7 @@ class Op:
     line: int = 0
     func: ast.expr = None         # the user's spelling of a called function
     method: str = None            # printed as ``args[0].method(...)`` (or ``.attr`` when no call)
+    joins: bool = False           # a copy the staging made to join branches or carry a loop variable
 
     def atoms(self):
         """Every variable and constant the operation reads."""
@@ -123,6 +126,11 @@ class Op:
             return args[0]
         if self.prim is operator.getitem:
             return ast.Subscript(value=args[0], slice=_subscript(self.args[1]), ctx=ast.Load())
+        if getattr(self.prim, "__name__", None) == "appended" and self.func is None:
+            return ast.BinOp(left=args[0], op=ast.Add(),
+                             right=ast.List(elts=[args[1]], ctx=ast.Load()))
+        if self.func is None and getattr(self.prim, "__module__", "").startswith("adcompiler"):
+            self.func = ast.Name(id=self.prim.__name__, ctx=ast.Load())
         if self.method is not None:
             attribute = ast.Attribute(value=args[0], attr=self.method, ctx=ast.Load())
             if self.func is None:                     # an attribute such as x.T

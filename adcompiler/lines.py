@@ -21,6 +21,8 @@ class Line:
     tag: object = None               # a forward block and its backward mirror share a tag
     kill: str = None                 # a marker: this adjoint's old value is spent (see optimize)
     carry: bool = False              # a copy at the end of a loop body, carrying a variable
+    update: tuple = None             # (old, index, value) or (old, None, value): a functional
+                                     # element write or append, to do in place where safe
 
     @property
     def compound(self):
@@ -72,4 +74,14 @@ def reads_in(lines):
     found = set()
     for line in walk(lines):
         found |= reads(line.node)
+    return found
+
+
+def parents(lines, parent=None, found=None):
+    """The compound Line holding each Line (by id), None at the top."""
+    found = {} if found is None else found
+    for line in lines:
+        found[id(line)] = parent
+        for block in line.blocks():
+            parents(block, line, found)
     return found

@@ -17,7 +17,8 @@ import ast
 import operator
 
 from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
-from .lines import Line, assigned, reads, target, walk
+from .ir import Var, _subscript
+from .lines import Line, assigned, parents, reads, target, walk
 from .saves import save_loop_values
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -218,6 +219,65 @@ def eliminate_dead(lines):
     return lines
 
 
+def update_in_place(lines):
+    """``out_1 = assign_index(out, i, v)`` becomes ``out[i] = v; out_1 = out`` (and a list
+    append likewise) where nothing reads the old version afterwards."""
+    order = list(walk(lines))
+    parent_of = parents(lines)
+    mirrors = {ln.tag: ln for ln in order if ln.backward and ln.compound and ln.tag is not None}
+    for i, line in enumerate(order):
+        if line.update is None or not isinstance(line.update[0], Var):
+            continue
+        old, index, value = line.update
+        if _old_version_read(old.name, line, order[i + 1:], parent_of, mirrors):
+            continue                               # the old version is still needed: copy
+        if index is None:
+            write = ast.Expr(value=ast.Call(
+                func=ast.Attribute(value=old.to_ast(), attr="append", ctx=ast.Load()),
+                args=[value.to_ast()], keywords=[]))
+        else:
+            write = ast.Assign(targets=[ast.Subscript(value=old.to_ast(), slice=_subscript(index),
+                                                      ctx=ast.Store())], value=value.to_ast())
+        alias = Line(node=ast.Assign(targets=line.node.targets, value=old.to_ast()),
+                     origin=line.origin, carry=line.carry)
+        line.node, line.update = write, None
+        _insert_after(lines, line, alias)
+    return lines
+
+
+def _old_version_read(name, line, later, parent_of, mirrors):
+    """Whether anything after `line` reads the value `name` had before it.
+
+    A loop-carried name is reassigned at the end of the body: after that, reads
+    see the new version, except in the reversed body, which reads each
+    iteration's own values.
+    """
+    loop = parent_of.get(id(line))
+    while loop is not None and not isinstance(loop.node, (ast.For, ast.While)):
+        loop = parent_of.get(id(loop))
+    carried = loop is not None and any(
+        ln.carry and target(ln.node) == name for ln in loop.body)
+    if not carried:
+        return any(name in reads(ln.node) for ln in later)
+    for ln in later:
+        if ln.carry and target(ln.node) == name:
+            break
+        if name in reads(ln.node):
+            return True
+    mirror = mirrors.get(loop.tag)
+    return mirror is not None and any(name in reads(ln.node) for ln in walk(mirror.body))
+
+
+def _insert_after(lines, anchor, new):
+    for i, line in enumerate(lines):
+        if line is anchor:
+            lines.insert(i + 1, new)
+            return True
+        if any(_insert_after(block, anchor, new) for block in line.blocks()):
+            return True
+    return False
+
+
 def optimize(adjoint, scalar_names):
     """Run every pass over an Adjoint's lines, in order."""
     drop_zeros(adjoint)
@@ -225,6 +285,7 @@ def optimize(adjoint, scalar_names):
     lines = simplify(adjoint.lines)
     lines = propagate_copies(lines, set(adjoint.adjoint_of), keep=adjoint.keep)
     lines = eliminate_dead(lines)
+    update_in_place(lines)
     save_loop_values(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
     names = adjoint.gradient_names

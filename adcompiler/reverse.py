@@ -16,7 +16,7 @@ import numpy as np
 from . import runtime
 from .analyze import ELEMENTWISE, SCALAR, active_names, walk_ops
 from .frontend import _MISSING
-from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript
+from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript, copy_value
 from .lines import Line, kill
 from .names import Namespace
 
@@ -88,7 +88,15 @@ class Reverser:
             elif isinstance(stmt, Loop):
                 out.extend(self.forward_loop(stmt))
             else:
-                out.append(Line(stmt.to_ast(), origin=stmt.line))
+                if isinstance(stmt, Op) and stmt.func is None and not stmt.method \
+                        and inspect.isfunction(stmt.prim) and stmt.prim is not copy_value:
+                    helper = self.namespace.name_for(stmt.prim, stmt.prim.__name__)
+                    stmt.func = ast.Name(id=helper, ctx=ast.Load())   # a runtime helper
+                line = Line(stmt.to_ast(), origin=stmt.line)
+                if isinstance(stmt, Op) and stmt.prim in (runtime.assign_index, runtime.appended):
+                    index = stmt.args[1] if stmt.prim is runtime.assign_index else None
+                    line.update = (stmt.args[0], index, stmt.args[-1])
+                out.append(line)
         return out
 
     def counter(self, loop):
@@ -258,19 +266,28 @@ class Template:
                     out.append(self.accumulate(stmt, element, {}))
         return out
 
-    def accumulate_items(self, stmt, pack):
-        """``dxs += E`` for a list of arrays: E is a sequence, item k goes to element k."""
-        active = [(k, item) for k, item in enumerate(pack.items) if self.is_active(item)]
+    def accumulate_items(self, stmt, pack, value=None):
+        """``dxs += E`` for a list of arrays: E is a sequence, item k goes to element k
+        (a nested list's items likewise, one level down)."""
+        active = [(k, item) for k, item in enumerate(pack.items) if self.has_active(item)]
         if not active:
             return []
         parts = self.reverser.names.version("parts")
-        out = [_assign(parts, self.substitute(stmt.value))]
+        out = [_assign(parts, self.substitute(stmt.value) if value is None else value)]
         for k, item in active:
             part = ast.Subscript(value=ast.Name(id=parts, ctx=ast.Load()),
                                  slice=ast.Constant(k), ctx=ast.Load())
+            if isinstance(item, Pack):
+                out.extend(self.accumulate_items(stmt, item, part))
+                continue
             target = ast.Name(id=self.reverser.adjoint(item.name), ctx=ast.Store())
             out.append(ast.AugAssign(target=target, op=copy.copy(stmt.op), value=part))
         return out
+
+    def has_active(self, atom):
+        if isinstance(atom, Pack):
+            return any(self.has_active(item) for item in atom.items)
+        return self.is_active(atom)
 
     def elementwise(self):
         prim = self.op.prim

@@ -82,6 +82,11 @@ def unindex(g, x, index):
 
     Repeated entries of an index array accumulate.
     """
+    if isinstance(x, list) and len({np.shape(item) for item in x}) > 1:
+        dx = np.empty(len(x), dtype=object)            # a list of pieces of different shapes
+        dx[:] = [zeros_like(item) for item in x]
+        dx[index] = g
+        return dx
     dx = np.zeros(np.shape(x), dtype=np.result_type(g, float))
     if _is_basic(index):
         dx[index] = g
@@ -150,3 +155,13 @@ def zeros_like(x):
     x = np.asarray(x)
     dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64
     return np.zeros(x.shape, dtype=dtype) if x.ndim else dtype.type(0)
+
+
+def appended(xs, value):
+    """``xs + [value]``: the list after ``xs.append(value)``."""
+    return xs + [value]
+
+
+def spread(g, xs):
+    """The adjoint of ``sum(xs)`` for a list: `g` for every element, stacked."""
+    return np.broadcast_to(g, np.shape(xs))

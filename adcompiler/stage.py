@@ -16,11 +16,13 @@ import copy
 import operator
 import types
 
+import numpy as np
+
 from .frontend import _MISSING
 from .ir import (BINARY, COMPARE, UNARY, Const, Effect, If, Loop, Op, Pack, Return, Slice,
                  StagedFunction, Var, copy_value, leaves)
 from .methods import ATTRIBUTES, METHODS, makes_new_array as _makes_new_array
-from .runtime import assign_index
+from .runtime import appended, assign_index
 from .names import Names
 from .jumps import Jumps
 from .subset import unsupported
@@ -88,9 +90,40 @@ class Stager:
                 raise self.error("the function does not return a value", node.body[-1],
                                  construct="missing return",
                                  hint="end the function with `return <scalar>`")
+        self.check_writes()
         name = self.source.name
         return StagedFunction(name=name, params=self.params, body=self.body,
                               source=self.source, user_names=set(self.names.taken))
+
+    def check_writes(self):
+        """Refuse a write into an array or list that another name still sees.
+
+        Python would change the other name's value too (a copy ``y = out`` or a
+        view ``row = out[0]``); the staged form gives each version its own value.
+        """
+        from .analyze import walk_ops
+        ops = list(walk_ops(self.body))
+        for i, op in enumerate(ops):
+            if op.prim not in (assign_index, appended):
+                continue
+            seen = {op.args[0].name}
+            for earlier in ops[:i]:
+                if (earlier.prim in _VIEWS or earlier.prim is copy_value and not earlier.joins) \
+                        and any(isinstance(a, Var) and a.name in seen for a in earlier.args[:1]):
+                    seen.add(earlier.target)
+            aliases = seen - {op.args[0].name}
+            late = [a.name for later in ops[i + 1:] for a in later.atoms()
+                    if isinstance(a, Var) and a.name in aliases]
+            ret = self.body[-1] if self.body and isinstance(self.body[-1], Return) else None
+            if ret is not None and isinstance(ret.value, Var) and ret.value.name in aliases:
+                late.append(ret.value.name)
+            if late:
+                node = ast.Expr(value=ast.Constant(None))
+                node.lineno = op.line
+                raise self.error(
+                    f"this write would also change {late[0]!r}, which refers to the same data",
+                    node, construct="write into shared data",
+                    hint=f"take a copy where the other name is made, e.g. `{late[0]} = ... .copy()`")
 
     def statement(self, stmt):
         if isinstance(stmt, ast.Assign):
@@ -174,17 +207,27 @@ class Stager:
                 continue
             version = self.names.version(name)
             for (body, _), value in zip(branches, values):
-                body.append(Op(target=version, prim=copy_value, args=(value,), line=self.line))
+                body.append(Op(target=version, prim=copy_value, args=(value,), line=self.line,
+                               joins=True))
             merged[name] = Var(version)
         return merged
 
     def carried_names(self, stmt):
-        """User names the loop body assigns that hold a value before the loop."""
+        """User names the loop body assigns (or appends to) that hold a value before the loop."""
         assigned = []
         for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
-                    and node.id not in assigned:
-                assigned.append(node.id)
+            name = None
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                name = node.id
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "append" and isinstance(node.func.value, ast.Name):
+                name = node.func.value.id
+            if name is not None and name not in assigned:
+                assigned.append(name)
+        for name in assigned:                   # a list built here becomes a run-time list
+            value = self.env.get(name)
+            if isinstance(value, StaticTuple) and value.is_list:
+                self.env[name] = self.op(copy_value, (value,))
         return [n for n in assigned if n in self.env], assigned
 
     def loop(self, stmt, header=None, prologue=None, index=None):
@@ -204,7 +247,7 @@ class Stager:
             self.use(self.env[name])
             versions[name] = self.names.version(name)
             self.body.append(Op(target=versions[name], prim=copy_value, args=(self.env[name],),
-                                line=stmt.lineno))
+                                line=stmt.lineno, joins=True))
             self.env[name] = Var(versions[name])
         before = dict(self.env)
         header_ops, self.body, outer = [], [], self.body
@@ -226,7 +269,7 @@ class Stager:
             if value != Var(versions[name]):
                 self.use(value)
                 body.append(Op(target=versions[name], prim=copy_value, args=(value,),
-                               line=stmt.lineno))
+                               line=stmt.lineno, joins=True))
                 carries += 1
         exit_flag = getattr(stmt, "exit_flag", None)
         exit_name = None
@@ -359,6 +402,10 @@ class Stager:
         value = stmt.value
         if isinstance(value, ast.Constant):
             return                                   # a stray string or number: no effect
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr == "append" and isinstance(value.func.value, ast.Name) \
+                and value.func.value.id in self.env:
+            return self.append(value)
         if isinstance(value, ast.Call):
             callee = self.callee(value.func)
             args, kwargs = self.call_arguments(value)
@@ -369,6 +416,23 @@ class Stager:
             self.body.append(Effect(call=call, line=self.line))
             return
         self.expr(value)                             # evaluated for its errors only
+
+    def append(self, call):
+        """``xs.append(v)``: a list known here grows at compile time; otherwise a new version."""
+        name = call.func.value.id
+        if len(call.args) != 1 or call.keywords:
+            raise self.error("append takes one value", call, construct="append",
+                             hint="append one value at a time")
+        xs, value = self.env[name], self.expr(call.args[0])
+        if isinstance(xs, StaticTuple) and xs.is_list:
+            grown = StaticTuple(list(xs) + [value])
+            grown.is_list = True
+            self.env[name] = grown
+            return
+        if not isinstance(xs, Var):
+            raise self.error(f"{name} is not a list", call, construct="append",
+                             hint="append to a list created in the function with `[]`")
+        self.bind_name(name, self.op(appended, (xs, value)), call)
 
     def emit_return(self, value, node):
         if isinstance(value, StaticTuple):
@@ -383,6 +447,10 @@ class Stager:
     def bind(self, target, value):
         if isinstance(target, ast.Name):
             self.bind_name(target.id, value, target)
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (Var, Const)) \
+                and not any(isinstance(t, ast.Starred) for t in target.elts):
+            for k, element in enumerate(target.elts):    # a, b = f(x): a = t[0], b = t[1]
+                self.bind(element, self.op(operator.getitem, (value, _number(k))))
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, StaticTuple):
                 raise self.error("unpacking is only supported from a tuple or list of values "
@@ -434,6 +502,9 @@ class Stager:
         if op is not None and op.target == value.name and op is self.body[-1]:
             op.target = version                       # name the last operation after the user's variable
             self.names.release_temp(value.name)
+            if value.name in self.owned:
+                self.owned.discard(value.name)
+                self.owned.add(version)
         else:
             self.use(value)
             self.body.append(Op(target=version, prim=copy_value, args=(value,), line=self.line))
@@ -601,7 +672,7 @@ class Stager:
 
     def subscript(self, node):
         value = self.expr(node.value)
-        index = self.expr(node.slice) if not isinstance(node.slice, ast.Slice) else None
+        index = self.index(node.slice)
         if isinstance(value, StaticTuple) and isinstance(index, Const) and isinstance(index.value, int):
             try:
                 return value[index.value]
@@ -720,6 +791,10 @@ class Stager:
 
 def _number(k):
     return Const(value=k, expr=ast.Constant(k), key=repr(k))
+
+
+_VIEWS = {operator.getitem, np.reshape, np.transpose, np.ravel, np.squeeze, np.swapaxes,
+          np.expand_dims, np.moveaxis, np.diagonal, np.broadcast_to, np.atleast_1d, np.atleast_2d}
 
 
 class _Callee:

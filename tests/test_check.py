@@ -61,10 +61,12 @@ def test_int_inputs_pass():
     m = np.array([2, -1, 4])                             # int array
     y = np.array([0.5, 1.5, -2.0])
     df = lambda n, m, y: (3 * n ** 2, 2 * m * y, m ** 2)   # noqa: E731
-    assert check_grads(f, (3, m, y), grad_fn=df) is None            # Python int
-    assert check_grads(f, (np.int64(3), m, y), grad_fn=df) is None  # numpy int
+    every = (0, 1, 2)                     # ints are checked when named (wrt=None takes floats)
+    assert check_grads(f, (3, m, y), every, grad_fn=df) is None            # Python int
+    assert check_grads(f, (np.int64(3), m, y), every, grad_fn=df) is None  # numpy int
     with pytest.raises(GradientCheckError):
-        check_grads(f, (3, m, y), grad_fn=lambda n, m, y: (3 * n ** 2, m * y, m ** 2))
+        check_grads(f, (3, m, y), every, grad_fn=lambda n, m, y: (3 * n ** 2, m * y, m ** 2))
+    assert check_grads(f, (3, m, y), grad_fn=lambda n, m, y: m ** 2) is None   # only y
 
 
 def test_float32_inputs_are_differenced_in_float64():
@@ -245,9 +247,9 @@ def test_inputs_not_modified():
         return np.sum(x ** 2) + np.sum(v ** 2) + np.sum(f32)
 
     df = lambda x, v, f32: (2 * x, 2 * v, np.ones(2))   # noqa: E731
-    check_grads(f, (x, v, f32), grad_fn=df)
+    check_grads(f, (x, v, f32), (0, 1, 2), grad_fn=df)
     with pytest.raises(GradientCheckError):
-        check_grads(f, (x, v, f32), grad_fn=lambda x, v, f32: (x, v, f32))
+        check_grads(f, (x, v, f32), (0, 1, 2), grad_fn=lambda x, v, f32: (x, v, f32))
     for arr, copy in zip((x, v, f32), copies):
         assert arr.dtype == copy.dtype and np.array_equal(arr, copy)
 
@@ -296,8 +298,8 @@ def test_wrt_none_skips_non_numeric_args():
 
     x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
     args = (x, "name", True, 4, y)
-    assert check_grads(f, args, grad_fn=lambda x, s, fl, n, y: (y, 1.0, x)) is None
-    # the string and the bool are skipped: three gradients expected, not five
+    assert check_grads(f, args, grad_fn=lambda x, s, fl, n, y: (y, x)) is None
+    # the string, the bool and the int are skipped: two gradients expected, not five
     with pytest.raises(GradientCheckError):
         check_grads(f, args, grad_fn=lambda x, s, fl, n, y: (y, None, None, 1.0, x))
 

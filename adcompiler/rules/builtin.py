@@ -7,7 +7,7 @@ import builtins
 import operator
 
 from ..ir import copy_value
-from ..runtime import count_equal, safe_div, safe_log, sign, unbroadcast
+from ..runtime import appended, count_equal, safe_div, safe_log, sign, spread, unbroadcast
 from .registry import adjoint, nondifferentiable
 
 
@@ -95,6 +95,19 @@ def _(out, a, b):
 @adjoint(safe_log)
 def _(out, a):
     da += safe_div(dout, a)
+
+
+@adjoint(appended)
+def _(out, xs, value):
+    """A list's adjoint is an array: item k is the adjoint of element k."""
+    dxs += dout[:-1]
+    dvalue += dout[-1]
+
+
+@adjoint(builtins.sum)
+def _(out, xs):
+    """``sum(xs)`` of a list or an array built in the function."""
+    dxs += spread(dout, xs)
 
 
 nondifferentiable(

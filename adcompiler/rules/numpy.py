@@ -173,11 +173,30 @@ def _(out, x, index, value):
     dvalue += unbroadcast(dout[index], value)
 
 
+@adjoint(np.arange)
+def _(out, stop):
+    """The values 0, 1, 2, ... do not move with `stop` (only how many there are)."""
+    dstop += 0 * dout
+
+
+@adjoint(np.arange)
+def _(out, start, stop):
+    dstart += np.sum(dout)
+    dstop += 0 * dout
+
+
+@adjoint(np.arange)
+def _(out, start, stop, step):
+    dstart += np.sum(dout)
+    dstop += 0 * dout
+    dstep += np.sum(np.arange(len(out)) * dout)
+
+
 nondifferentiable(
     np.shape, np.ndim, np.size, dtype_of, np.argmax, np.argmin, np.argsort, np.sign,
     np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.all, np.any, np.nonzero,
-    np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like,
-    np.full_like, np.eye, np.identity, np.arange, np.linspace,
+    np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
+    np.eye, np.identity,
 )
