@@ -12,7 +12,7 @@ import ast
 import copy
 
 from . import runtime
-from .lines import assigned, reads, target, walk
+from .lines import Line, assigned, reads, target, walk
 
 
 # -- structural zeros ---------------------------------------------------------------
@@ -57,7 +57,7 @@ def drop_zeros(adjoint):
     candidates = set(adjoint.adjoint_of) | {target(ln.node) for ln in walk(lines)
                                             if ln.backward} - {None}
     while True:
-        zero = candidates - assigned(lines)
+        zero = candidates - assigned(lines) - adjoint.seeded
         size = len(list(walk(lines)))
         lines = _prune(lines, lambda ln: ln.backward and not ln.compound
                        and (reads(ln.node) & zero or ln.kill in zero))
@@ -101,7 +101,7 @@ class _Flow:
 
     def check_reads(self, line, definite):
         for name in reads(line.node) & self.adjoints:
-            if isinstance(line.node, ast.AugAssign) and name == line.node.target.id:
+            if isinstance(line.node, ast.AugAssign) and name == getattr(line.node.target, "id", None):
                 continue
             if name not in definite:
                 raise _Conflict(name, line, list(self.loops))
@@ -152,11 +152,10 @@ def _assign(name, value):
 
 def _resolve(conflict, adjoint, scalars):
     """Write a zero where the conflict needs one: at the kill in its loop, or before it."""
-    from .lines import Line
     name, line, loops = conflict.name, conflict.line, conflict.loops
     zero = _zero(name, adjoint, scalars, adjoint.namespace)
-    if loops and loops[-1][1] == 2:        # stale from the previous iteration: zero at the kill
-        for candidate in walk(loops[-1][0].body):
+    for loop, _ in reversed(loops):        # spent in an enclosing loop: zero where it was spent
+        for candidate in walk(loop.body):
             if candidate.kill == name:
                 candidate.kill = None
                 candidate.node = _assign(name, zero)
@@ -175,7 +174,7 @@ def lower_accumulations(adjoint, scalars):
     for _ in range(10 * len(adjoints) + 10):
         flow = _Flow(adjoints)
         try:
-            flow.run(adjoint.lines, set(), set())
+            flow.run(adjoint.lines, set(adjoint.seeded), set(adjoint.seeded))
         except _Conflict as conflict:
             _resolve(conflict, adjoint, scalars)
             continue
@@ -201,15 +200,36 @@ def _fresh(value, fresh_calls):
         and value.func.id in fresh_calls)
 
 
+def _part_of(node):
+    """The adjoint a ``d[index] += e`` accumulates into, else None."""
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript) \
+            and isinstance(node.target.value, ast.Name):
+        return node.target.value.id
+    return None
+
+
 class _Owner:
-    def __init__(self, adjoints, in_place_ok, fresh_calls):
+    def __init__(self, adjoints, in_place_ok, fresh_calls, copy_name):
+        self.copy_name = copy_name
         self.adjoints = adjoints
         self.in_place_ok = in_place_ok
         self.fresh_calls = fresh_calls
 
     def run(self, lines, owned):
-        for line in lines:
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            part = _part_of(line.node)
+            if part in self.adjoints and part not in owned:    # d[i] += e needs an own d
+                copy_line = Line(node=_assign(part, ast.Call(
+                    func=ast.Name(id=self.copy_name, ctx=ast.Load()),
+                    args=[ast.Name(id=part, ctx=ast.Load())], keywords=[])),
+                    origin=line.origin, backward=True)
+                lines.insert(i, copy_line)
+                owned = owned | {part}
+                i += 1
             owned = self.line(line, owned)
+            i += 1
         return owned
 
     def line(self, line, owned):
@@ -224,7 +244,7 @@ class _Owner:
         if isinstance(node, ast.Assign) and target(node) is not None:
             name = target(node)
             return owned | {name} if _fresh(node.value, self.fresh_calls) else owned - {name}
-        if isinstance(node, ast.AugAssign) and node.target.id in self.adjoints:
+        if isinstance(node, ast.AugAssign) and getattr(node.target, "id", None) in self.adjoints:
             name = node.target.id
             if not (self.in_place_ok(name) or name in owned):
                 line.node = _assign(name, ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()),
@@ -241,5 +261,7 @@ def accumulate_safely(lines, adjoint, scalars):
 
     def in_place_ok(name):
         return adjoint.adjoint_of.get(name) in scalars
-    owned = _Owner(set(adjoint.adjoint_of), in_place_ok, fresh_calls).run(lines, set())
+    copy_name = adjoint.namespace.name_for(runtime.copy_of, "copy_of")
+    owned = _Owner(set(adjoint.adjoint_of), in_place_ok, fresh_calls | {copy_name},
+                   copy_name).run(lines, set())
     return lines, owned

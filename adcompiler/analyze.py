@@ -16,7 +16,7 @@ import numpy as np
 
 from . import runtime
 
-from .ir import Const, If, Loop, Op, Var, copy_value
+from .ir import Const, If, Loop, Op, Var, copy_value, leaves
 
 # primitives that always return one Python float, whatever they are given
 _MATH_FUNCTIONS = {v for v in vars(math).values()
@@ -72,7 +72,7 @@ def active_names(staged, wrt, registry):
         if op.target in needed and op.target in varies:
             needed.update(a.name for a in op.atoms() if isinstance(a, Var))
     output = staged.body[-1].value
-    needed = {output.name} if isinstance(output, Var) else set()
+    needed = {leaf.name for leaf in leaves(output) if isinstance(leaf, Var)}
     needed = _grow(needed, list(reversed(ops)), need)
     return needed & varies
 
@@ -108,6 +108,8 @@ class Shape:
 
 
 SCALAR = Shape("scalar", 0)
+NOTHING = Shape("nothing")       # None, a placeholder until a branch gives the value
+BASIC_INDEX = Shape("basic index")   # an index of numbers, slices, None and ...
 
 _ELEMENTWISE_1 = {copy_value, operator.neg, operator.pos, operator.not_, abs, runtime.astype,
                   np.copy}
@@ -128,10 +130,11 @@ def _hashable(prim):
 
 
 class _Shapes:
-    def __init__(self, staged, kinds):
+    def __init__(self, staged, kinds, callee=None):
         self.kinds = kinds
         self.values = {}
         self._tokens = 0
+        self.callee = callee
 
     def new(self, ndim=None):
         """A shape known to no one else (no equality with any other)."""
@@ -148,6 +151,8 @@ class _Shapes:
         if isinstance(atom, Const):
             if fixed_number(atom):
                 return SCALAR
+            if atom.value is None and isinstance(atom.expr, ast.Constant):
+                return NOTHING
             kind = self.kinds.get(atom.key)
             return self.from_kind(kind) if kind else self.new()
         return self.new()
@@ -175,6 +180,13 @@ class _Shapes:
             return self.named(op)
         if prim in _FLOAT_RESULT:
             return SCALAR
+        if self.callee is not None:                # a call to one of the user's functions
+            kind = self.callee(op, [self.of(a) for a in op.args],
+                               {k: self.of(a) for k, a in kwargs.items()})
+            if kind == "scalar":
+                return SCALAR
+            if kind is not None:
+                return self.named(op, int(kind[5:]) if kind.startswith("array") else None)
         if prim in _ELEMENTWISE_1 or isinstance(prim, np.ufunc) and prim.nin == 1 and args:
             return args[0]
         if (prim in _ELEMENTWISE_2 or isinstance(prim, np.ufunc) and prim.nin == 2) \
@@ -214,13 +226,13 @@ class _Shapes:
         return self.named(op)
 
 
-def shapes(staged, kinds):
+def shapes(staged, kinds, callee=None):
     """The Shape of every name, given the kinds of the parameters and free constants.
 
     `kinds` maps a parameter or free constant's name to ``"scalar"``,
     ``"array<ndim>"`` or ``"other"``.
     """
-    known = _Shapes(staged, kinds)
+    known = _Shapes(staged, kinds, callee)
     for p in staged.params:
         known.values[p] = known.from_kind(kinds.get(p))
     for loop in walk_loops(staged.body):
@@ -240,7 +252,8 @@ def shapes(staged, kinds):
 
 
 def _join(name, shapes_):
-    """One Shape for a name assigned several values."""
+    """One Shape for a name assigned several values (a None placeholder does not count)."""
+    shapes_ = [s for s in shapes_ if s != NOTHING] or [NOTHING]
     first = shapes_[0]
     if all(s == first for s in shapes_):
         return first

@@ -9,7 +9,8 @@ import numpy as np
 
 from . import runtime
 from .analyze import free_constants, shapes
-from .codegen import build, render
+from .calls import Calls
+from .codegen import build, render, render_pair
 from .errors import DifferentiationError
 from .frontend import get_source
 from .ir import Var
@@ -141,11 +142,13 @@ class GradientFunction:
     def _generate(self, kinds, entry):
         staged = self.staged_function
         constants = free_constants(staged)
-        known = shapes(staged, dict(zip(self._params + constants, kinds)))
+        calls = Calls(registry)
+        known = shapes(staged, dict(zip(self._params + constants, kinds)),
+                       calls.callee_hook(stage, shapes))
         scalars = {name for name, shape in known.values.items() if shape.scalar}
         names = Names(staged.user_names)
         adjoint = differentiate(staged, self._wrt, registry, names, known,
-                                with_value=self.with_value, as_tuple=self._tuple)
+                                with_value=self.with_value, as_tuple=self._tuple, calls=calls)
         output = adjoint.output
         if isinstance(output, Var) and output.name not in scalars:
             check = adjoint.namespace.name_for(runtime.must_be_scalar, "must_be_scalar")
@@ -161,6 +164,8 @@ class GradientFunction:
                                 lambda obj: adjoint.namespace.name_for(obj, obj.__name__))
         text = render(adjoint, self._source, self._wrt, guard=guard)
         function = build(text, adjoint.name, adjoint.namespace, self._source, entry=entry)
+        calls.compile_pending(_compile_pair)
+        text += "".join("\n\n" + pair_source for pair_source in calls.sources())
         return _Compiled(function, text, adjoint.owned_gradients)
 
     def _floats_kinds(self):
@@ -176,6 +181,7 @@ class GradientFunction:
         function.staged = staged_source(self.staged_function)
         function.general = self.general
         function.source_for = self.source_for
+        self.entry_function = function
         return function
 
     def _environment_kinds(self):
@@ -186,7 +192,7 @@ class GradientFunction:
         return tuple(_kind(read()) for read in self._environment)
 
     # -- calling -----------------------------------------------------------
-    def _arguments(self, args, kwargs):
+    def arguments_and_kinds(self, args, kwargs):
         """All arguments in parameter order, those differentiated made real, and their kinds."""
         if kwargs or len(args) != len(self._params):
             bound = self._signature.bind(*args, **kwargs)
@@ -199,9 +205,12 @@ class GradientFunction:
 
     def general(self, *args, **kwargs):
         """Call with any arguments: convert them, pick the variant, convert the gradients."""
-        args, kinds = self._arguments(args, kwargs)
+        args, kinds = self.arguments_and_kinds(args, kwargs)
         compiled = self.variant(kinds)
-        self.last = compiled
+        if self.last is not compiled:
+            self.last = compiled
+            if self.entry_function is not None and any(k != _SCALAR for k in kinds):
+                self.entry_function.source = compiled.source   # the array variant that ran last
         result = compiled.function(*args)
         if self.with_value:
             value, grads = result
@@ -209,10 +218,11 @@ class GradientFunction:
         return self._convert(result, args, compiled.owned)
 
     last = None
+    entry_function = None
 
     def source_for(self, *args, **kwargs):
         """The generated source of the variant these arguments would run."""
-        return self.variant(self._arguments(args, kwargs)[1]).source
+        return self.variant(self.arguments_and_kinds(args, kwargs)[1]).source
 
     def _convert(self, grads, args, owned):
         if not self._tuple:
@@ -271,6 +281,31 @@ class LazyGradient:
 
     def __repr__(self):
         return repr(self._gradient)
+
+
+def _compile_pair(pair, calls):
+    """Generate and build the forward and backward functions of a call to a user function."""
+    try:
+        source = get_source(pair.fn)
+        check_subset(source)
+        staged = stage(source, tuple_return=True)
+        known = shapes(staged, {p: pair.kinds.get(p, "other") for p in staged.params},
+                       calls.callee_hook(stage, shapes))
+        scalars = {name for name, shape in known.values.items() if shape.scalar}
+        names = Names(staged.user_names)
+        adjoint = differentiate(staged, pair.active, registry, names, known, pullback=True,
+                                calls=calls, reserved={pair.forward: pair.forward.name,
+                                                       pair.backward: pair.backward.name})
+        optimize(adjoint, scalars)
+        forward, backward = render_pair(adjoint, source, pair, names)
+        pair.forward.cell.cell_contents = build(forward, pair.forward.name, adjoint.namespace,
+                                                source, entry=True)
+        pair.backward.cell.cell_contents = build(backward, pair.backward.name,
+                                                 adjoint.namespace, source)
+        pair.source = forward + "\n\n" + backward
+    except BaseException:
+        calls.forget(pair)
+        raise
 
 
 def _forward_end(lines):

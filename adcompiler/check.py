@@ -190,7 +190,8 @@ def _numeric_grad(f, args, kwargs, pos, step):
 
     def value_at(x):
         new_args = list(args)
-        new_args[pos] = float(x) if scalar else x
+        new_args[pos] = (np.float64(x) if isinstance(args[pos], np.generic) else float(x)) \
+            if scalar else x
         return _scalar_output(f(*new_args, **kwargs))
 
     for index in np.ndindex(base.shape):

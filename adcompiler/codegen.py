@@ -112,6 +112,61 @@ def render(adjoint, source, wrt, guard=None):
     return "\n".join(out) + "\n"
 
 
+def _cell(obj):
+    """A closure cell holding `obj`; a call pair's functions come in cells of their own."""
+    shared = getattr(obj, "cell", None)
+    return shared if isinstance(shared, types.CellType) else types.CellType(obj)
+
+
+def render_pair(adjoint, source, pair, names):
+    """The forward and backward functions of a call pair, as Python source.
+
+    The forward returns the value and a tuple of what the backward reads; the
+    backward takes that tuple and the output's adjoint, and returns the
+    adjoints of the active parameters.
+    """
+    from .lines import assigned, reads, reads_in
+    from .saves import _defined
+    forward = [ln for ln in adjoint.lines[:-1] if not ln.backward]
+    backward = [ln for ln in adjoint.lines[:-1] if ln.backward]
+    ret = adjoint.lines[-1].node
+    origin = f"{os.path.basename(source.filename)}:{source.node.lineno}"
+    needed = reads_in(backward) | reads(ret)
+    defined = set(adjoint.params) | assigned(forward)
+    residuals = [n for n in adjoint.params + sorted(assigned(forward))
+                 if n in needed and n in defined and n not in adjoint.adjoint_of]
+    residuals = list(dict.fromkeys(residuals))
+    saved = names.version("saved")
+    output = adjoint.output.to_ast()
+    printer = _Printer(source)
+    surely = set(adjoint.params) | set(_defined(forward))
+    for name in residuals:                     # kept, but assigned on some paths only
+        if name not in surely:
+            printer.rows.append((f"    {name} = None", None))
+    printer.lines(forward, 1)
+    keep = ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in residuals], ctx=ast.Load())
+    head = [f"def {pair.forward.name}({ast.unparse(source.node.args)}):",
+            f'    """Forward sweep of {source.name} ({origin}), keeping what '
+            f'{pair.backward.name} needs."""']
+    forward_text = "\n".join(head + printer.text() + [
+        "    return " + _one_line(ast.Tuple(elts=[output, keep], ctx=ast.Load()))]) + "\n"
+    printer = _Printer(source)
+    if residuals:
+        printer.rows.append(("    " + _one_line(ast.Assign(
+            targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in residuals],
+                               ctx=ast.Store())] if len(residuals) > 1
+            else [ast.Name(id=residuals[0], ctx=ast.Store())],
+            value=ast.Name(id=saved, ctx=ast.Load()) if len(residuals) > 1
+            else ast.Subscript(value=ast.Name(id=saved, ctx=ast.Load()), slice=ast.Constant(0),
+                               ctx=ast.Load()))), None))
+    printer.lines(backward, 1)
+    active = ", ".join(pair.active) or "nothing"
+    head = [f"def {pair.backward.name}({saved}, {adjoint.seed}):",
+            f'    """Backward sweep of {source.name}: the adjoints of {active}."""']
+    backward_text = "\n".join(head + printer.text() + ["    " + _one_line(ret)]) + "\n"
+    return forward_text, backward_text
+
+
 def build(text, function_name, namespace, source, entry=False):
     """Compile generated source into a function with the user's globals and closure.
 
@@ -143,7 +198,7 @@ def build(text, function_name, namespace, source, entry=False):
     scope = {}
     exec(code, fn.__globals__, scope)
     template = scope["__adcompiler_factory__"]()
-    cells = tuple(user_cells[n] if n in user_cells else types.CellType(namespace.extra[n])
+    cells = tuple(user_cells[n] if n in user_cells else _cell(namespace.extra[n])
                   for n in template.__code__.co_freevars)
     function = types.FunctionType(template.__code__, fn.__globals__, function_name,
                                   fn.__defaults__ if entry else None, cells or None)

@@ -54,17 +54,29 @@ def target(node):
     return None
 
 
+def targets(node):
+    """Every name an assignment writes (``a, b = ...`` writes two; ``d[i] += e`` writes d)."""
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript) \
+            and isinstance(node.target.value, ast.Name):
+        return [node.target.value.id]
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+            and isinstance(node.targets[0], ast.Tuple):
+        return [e.id for e in node.targets[0].elts if isinstance(e, ast.Name)]
+    name = target(node)
+    return [name] if name is not None else []
+
+
 def reads(node):
     """Names a statement reads (a compound statement: its head only)."""
     found = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if isinstance(node, ast.AugAssign):
+    if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         found.add(node.target.id)
     return found
 
 
 def assigned(lines):
     """Every name assigned anywhere in `lines`."""
-    return {t for t in (target(ln.node) for ln in walk(lines)) if t is not None} | {
+    return {t for ln in walk(lines) for t in targets(ln.node)} | {
         ln.node.target.id for ln in walk(lines)
         if isinstance(ln.node, ast.For) and isinstance(ln.node.target, ast.Name)}
 

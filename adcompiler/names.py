@@ -66,6 +66,12 @@ class Namespace:
             self._chosen[key] = name
         return self._chosen[key]
 
+    def reserve(self, obj, name):
+        """Bind `obj` under exactly `name` (a function's own name, for recursion)."""
+        self.names.claim(name)
+        self.extra[name] = obj
+        self._chosen[id(obj)] = name
+
     def _user_name(self, obj, preferred):
         if preferred not in self.locals and self.source.lookup(preferred) is obj:
             return self.names.claim(preferred)

@@ -18,7 +18,7 @@ import operator
 
 from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
 from .ir import Var, _subscript
-from .lines import Line, assigned, parents, reads, target, walk
+from .lines import Line, assigned, parents, reads, target, targets, walk
 from .saves import save_loop_values
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -130,8 +130,7 @@ def propagate_copies(lines, foldable, keep=()):
         order = list(walk(lines))
         writes, first_read = {}, {}
         for i, line in enumerate(order):
-            name = target(line.node)
-            if name is not None:
+            for name in targets(line.node):
                 writes.setdefault(name, []).append(i)
             if isinstance(line.node, ast.For) and isinstance(line.node.target, ast.Name):
                 writes.setdefault(line.node.target.id, []).append(i)
@@ -169,6 +168,13 @@ def _live_through(lines, live):
             live = _live_compound(line, live)
             if not any(line.blocks()) and (line.backward or isinstance(node, ast.If)):
                 continue
+            kept.append(line)
+            continue
+        written = targets(node)
+        if len(written) > 1:                      # a, a_saved = f_forward(...)
+            if not set(written) & live:
+                continue
+            live = (live - set(written)) | reads(node)
             kept.append(line)
             continue
         name = target(node)
@@ -213,9 +219,10 @@ def _copy_line(line):
                 tag=line.tag, kill=line.kill, carry=line.carry)
 
 
-def eliminate_dead(lines):
-    """Drop assignments whose value is never read (effects, control and the return stay)."""
-    _live_through(lines, set())
+def eliminate_dead(lines, live=()):
+    """Drop assignments whose value is never read (effects, control and the return stay;
+    `live` names are read after the end)."""
+    _live_through(lines, set(live))
     return lines
 
 
@@ -284,7 +291,7 @@ def optimize(adjoint, scalar_names):
     lower_accumulations(adjoint, scalar_names)
     lines = simplify(adjoint.lines)
     lines = propagate_copies(lines, set(adjoint.adjoint_of), keep=adjoint.keep)
-    lines = eliminate_dead(lines)
+    lines = eliminate_dead(lines, adjoint.live_out)
     update_in_place(lines)
     save_loop_values(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runtime
-from .analyze import ELEMENTWISE, SCALAR, active_names, walk_ops
+from .analyze import BASIC_INDEX, ELEMENTWISE, SCALAR, active_names, walk_ops
+from .calls import kind_of
 from .frontend import _MISSING
-from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript, copy_value
+from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript, copy_value, leaves
 from .lines import Line, kill
 from .names import Namespace
 
@@ -32,12 +33,18 @@ class Adjoint:
     namespace: Namespace = None
     output: object = None             # the output atom
     gradient_names: list = field(default_factory=list)   # per wrt parameter; None for a zero
+    seed: str = None                  # a backward function's argument: the output's adjoint
+    seeded: set = field(default_factory=set)   # adjoints that hold a value from the start
+    live_out: set = field(default_factory=set)  # names read after the end (a pair's output)
     owned_gradients: tuple = ()       # per wrt parameter: an array the code allocated itself
 
 
 class Reverser:
-    def __init__(self, staged, wrt, registry, names, shapes, with_value=False, as_tuple=False):
+    def __init__(self, staged, wrt, registry, names, shapes, with_value=False, as_tuple=False,
+                 pullback=False, calls=None):
         self.as_tuple = as_tuple
+        self.pullback = pullback
+        self.calls = calls
         self.shapes = shapes
         self.staged = staged
         self.source = staged.source
@@ -50,6 +57,7 @@ class Reverser:
         self.namespace = Namespace(self.source, names, local_names)
         self.adjoints = {}             # primal name -> adjoint name
         self.counters = {}             # id(loop) -> the name counting its iterations
+        self.saved_names = {}          # target of a call to a user function -> its residuals
 
     def adjoint(self, name):
         if name not in self.adjoints:
@@ -61,13 +69,19 @@ class Reverser:
         ret = body[-1]
         output = ret.value
         lines = self.forward(body[:-1])
-        if isinstance(output, Var) and output.name in self.active:
+        seed, seeded = None, set()
+        if self.pullback:                    # the output's adjoint comes in as an argument
+            seed, seeded, seeding = self.seed_from_argument(output, ret.line)
+            lines.extend(seeding)
+            lines.extend(self.backward_block(body[:-1]))
+        elif isinstance(output, Var) and output.name in self.active:
             lines.append(Line(_assign(self.adjoint(output.name), ast.Constant(1.0)),
                               origin=ret.line, backward=True))
             lines.extend(self.backward_block(body[:-1]))
         grads = [ast.Name(id=self.adjoints[p], ctx=ast.Load()) if p in self.adjoints
                  else ast.Constant(0.0) for p in self.wrt]
-        result = ast.Tuple(elts=grads, ctx=ast.Load()) if self.as_tuple else grads[0]
+        result = ast.Tuple(elts=grads, ctx=ast.Load()) if self.as_tuple or self.pullback \
+            else grads[0]
         if self.with_value:
             result = ast.Tuple(elts=[output.to_ast(), result], ctx=ast.Load())
         lines.append(Line(ast.Return(value=result)))
@@ -75,7 +89,72 @@ class Reverser:
                        keep={self.adjoints[p] for p in self.wrt if p in self.adjoints},
                        adjoint_of={v: k for k, v in self.adjoints.items()},
                        namespace=self.namespace, output=output,
-                       gradient_names=[self.adjoints.get(p) for p in self.wrt])
+                       gradient_names=[self.adjoints.get(p) for p in self.wrt],
+                       seed=seed, seeded=seeded,
+                       live_out={leaf.name for leaf in leaves(output) if isinstance(leaf, Var)}
+                       if self.pullback else set())
+
+    def seed_from_argument(self, output, line):
+        """The backward function's argument: the output's adjoint, or a sequence of them."""
+        if isinstance(output, Var) and output.name in self.active:
+            name = self.adjoint(output.name)
+            return name, {name}, []
+        seed = self.names.version("dout")
+        seeding = []
+        if isinstance(output, Pack):
+            for k, item in enumerate(output.items):
+                if isinstance(item, Var) and item.name in self.active:
+                    part = ast.Subscript(value=ast.Name(id=seed, ctx=ast.Load()),
+                                         slice=ast.Constant(k), ctx=ast.Load())
+                    seeding.append(Line(ast.AugAssign(
+                        target=ast.Name(id=self.adjoint(item.name), ctx=ast.Store()),
+                        op=ast.Add(), value=part), origin=line, backward=True))
+        return seed, set(), seeding
+
+    # -- calls to the user's functions: a forward/backward pair -------------------
+    def calls_user_function(self, op):
+        return self.calls is not None and self.calls.handles(op.prim)
+
+    def pair_of(self, op):
+        """The pair for this call, and the atoms of its active parameters in order."""
+        bound = self.calls.bind(op)
+        params = list(inspect.signature(op.prim).parameters)
+        active = [p for p in params if isinstance(bound.get(p), Var)
+                  and bound[p].name in self.active]
+        kinds = {p: kind_of(self.shape_of(bound[p])) if p in bound else "other" for p in params}
+        pair = self.calls.request(op.prim, active, kinds)
+        return pair, [bound[p] for p in active]
+
+    def forward_call(self, op):
+        pair, _ = self.pair_of(op)
+        saved = self.saved_names.setdefault(op.target, self.names.version(op.target + "_saved"))
+        call = ast.Call(func=ast.Name(id=self.namespace.name_for(pair.forward, pair.forward.name),
+                                      ctx=ast.Load()),
+                        args=[a.to_ast() for a in op.args],
+                        keywords=[ast.keyword(arg=k, value=a.to_ast()) for k, a in op.kwargs])
+        pair_target = ast.Tuple(elts=[ast.Name(id=op.target, ctx=ast.Store()),
+                                      ast.Name(id=saved, ctx=ast.Store())], ctx=ast.Store())
+        return Line(ast.Assign(targets=[pair_target], value=call), origin=op.line)
+
+    def backward_call(self, op):
+        pair, atoms = self.pair_of(op)
+        if not atoms:
+            return []
+        grads = self.names.version(op.prim.__name__ + "_grads")
+        backward = self.namespace.name_for(pair.backward, pair.backward.name)
+        lines = [Line(_assign(grads, ast.Call(
+            func=ast.Name(id=backward, ctx=ast.Load()),
+            args=[ast.Name(id=self.saved_names[op.target], ctx=ast.Load()),
+                  ast.Name(id=self.adjoint(op.target), ctx=ast.Load())], keywords=[])),
+            origin=op.line, backward=True)]
+        for k, atom in enumerate(atoms):
+            part = ast.Subscript(value=ast.Name(id=grads, ctx=ast.Load()), slice=ast.Constant(k),
+                                 ctx=ast.Load())
+            lines.append(Line(ast.AugAssign(target=ast.Name(id=self.adjoint(atom.name),
+                                                            ctx=ast.Store()),
+                                            op=ast.Add(), value=part),
+                              origin=op.line, backward=True))
+        return lines
 
     # -- the forward sweep: the staged function, with loop counters --------------
     def forward(self, stmts):
@@ -92,6 +171,10 @@ class Reverser:
                         and inspect.isfunction(stmt.prim) and stmt.prim is not copy_value:
                     helper = self.namespace.name_for(stmt.prim, stmt.prim.__name__)
                     stmt.func = ast.Name(id=helper, ctx=ast.Load())   # a runtime helper
+                if isinstance(stmt, Op) and stmt.target in self.active \
+                        and self.calls_user_function(stmt):
+                    out.append(self.forward_call(stmt))
+                    continue
                 line = Line(stmt.to_ast(), origin=stmt.line)
                 if isinstance(stmt, Op) and stmt.prim in (runtime.assign_index, runtime.appended):
                     index = stmt.args[1] if stmt.prim is runtime.assign_index else None
@@ -193,6 +276,8 @@ class Reverser:
 
     # -- one operation's adjoint ---------------------------------------------
     def backward(self, op):
+        if self.calls_user_function(op):
+            return self.backward_call(op)
         rule, binding = self.registry.find(op.prim, op.args, op.kwargs, self.shape_of)
         if rule is None:
             raise self.no_rule(op)
@@ -200,6 +285,9 @@ class Reverser:
                 for node in Template(rule, binding, op, self).statements()]
 
     def shape_of(self, value):
+        if isinstance(value, (Slice, Pack)) or isinstance(value, Const) and (
+                value.value is None or value.value is Ellipsis):
+            return BASIC_INDEX if _basic_index(value, self.shapes) else self.shapes.new()
         if isinstance(value, (Var, Const)):
             return self.shapes.of(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -252,6 +340,11 @@ class Template:
                 self.temps[name] = self.reverser.names.version(name)
                 out.append(_assign(self.temps[name], self.substitute(stmt.value)))
                 continue
+            if isinstance(stmt.target, ast.Subscript):      # dx[index] += e
+                element = self.atom(self.binding[stmt.target.value.id[1:]])
+                if self.is_active(element):
+                    out.append(self.accumulate_into_part(stmt, element))
+                continue
             param = stmt.target.id[1:]
             if param == rule.vararg:
                 elements = self.binding[param]
@@ -265,6 +358,18 @@ class Template:
                 elif self.is_active(element):
                     out.append(self.accumulate(stmt, element, {}))
         return out
+
+    def accumulate_into_part(self, stmt, element):
+        target = copy.deepcopy(stmt.target)
+        target.value = ast.Name(id=self.reverser.adjoint(element.name), ctx=ast.Load())
+        target.slice = self.substitute_index(target.slice)
+        return ast.AugAssign(target=target, op=copy.copy(stmt.op),
+                             value=self.substitute(stmt.value))
+
+    def substitute_index(self, node):
+        if isinstance(node, ast.Name) and node.id in self.binding:
+            return copy.deepcopy(_subscript(self.atom(self.binding[node.id])))
+        return self.substitute(node)
 
     def accumulate_items(self, stmt, pack, value=None):
         """``dxs += E`` for a list of arrays: E is a sequence, item k goes to element k
@@ -387,6 +492,18 @@ class _Spread(ast.expr):
         self.items = items
 
 
+def _basic_index(atom, shapes):
+    """An index that picks each element at most once: numbers, slices, None and ``...``."""
+    if isinstance(atom, Pack):
+        return all(_basic_index(item, shapes) for item in atom.items)
+    if isinstance(atom, Slice):
+        return True
+    if isinstance(atom, Const):
+        return atom.value is None or atom.value is Ellipsis or \
+            isinstance(atom.value, int) and not isinstance(atom.value, bool)
+    return isinstance(atom, Var) and shapes.of(atom).scalar
+
+
 def _is_helper(obj):
     """A helper function of adcompiler's own (not the user's, not NumPy's)."""
     return inspect.isfunction(obj) and obj.__module__.startswith("adcompiler.")
@@ -421,12 +538,16 @@ def _describe(op):
     return f"the operator in `{ast.unparse(op.value_ast())}`"
 
 
-def differentiate(staged, wrt, registry, names, shapes, *, with_value=False, as_tuple=False):
+def differentiate(staged, wrt, registry, names, shapes, *, with_value=False, as_tuple=False,
+                  pullback=False, calls=None, reserved=None):
     """The Adjoint of a staged function with respect to the parameters `wrt`.
 
     It returns one gradient, or a tuple of them when `as_tuple`.
     """
     suffix = "_value_and_grad" if with_value else "_grad"
     name = names.version(staged.name + suffix)
-    return Reverser(staged, wrt, registry, names, shapes, with_value, as_tuple).run(name)
+    reverser = Reverser(staged, wrt, registry, names, shapes, with_value, as_tuple, pullback, calls)
+    for obj, reserved_name in (reserved or {}).items():   # a pair's own functions, by their names
+        reverser.namespace.reserve(obj, reserved_name)
+    return reverser.run(name)
 

@@ -152,8 +152,14 @@ def zeros_like(x):
     """A zero adjoint for `x`: 0.0 for a number, float zeros of its shape for an array."""
     if type(x) in _SCALARS:
         return 0.0
+    if x is None:                          # a placeholder that never got a value on this path
+        return 0.0
+    if isinstance(x, (list, tuple)) and len({np.shape(item) for item in x}) > 1:
+        zeros = np.empty(len(x), dtype=object)   # pieces of different shapes
+        zeros[:] = [zeros_like(item) for item in x]
+        return zeros
     x = np.asarray(x)
-    dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64
+    dtype = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.dtype(np.float64)
     return np.zeros(x.shape, dtype=dtype) if x.ndim else dtype.type(0)
 
 
@@ -165,3 +171,8 @@ def appended(xs, value):
 def spread(g, xs):
     """The adjoint of ``sum(xs)`` for a list: `g` for every element, stacked."""
     return np.broadcast_to(g, np.shape(xs))
+
+
+def copy_of(x):
+    """A copy of an adjoint array, before part of it is accumulated into in place."""
+    return np.array(x, copy=True)

@@ -8,8 +8,9 @@ loop-invariant ones) are read as they are, never copied.
 """
 
 import ast
+import copy
 
-from .lines import Line, reads_in, target, walk
+from .lines import Line, reads, reads_in, target, targets, walk
 
 
 def _defined(block):
@@ -21,10 +22,21 @@ def _defined(block):
                 both = set(_defined(line.body)) & set(_defined(line.orelse))
                 names += [n for n in _defined(line.body) if n in both]
             continue
-        name = target(line.node)
-        if name is not None and name not in names:
-            names.append(name)
+        for name in targets(line.node):
+            if name not in names:
+                names.append(name)
     return names
+
+
+def _recomputable(name, block, own):
+    """The assignment of `name`, if it only indexes values fixed for the whole block."""
+    for line in block:
+        node = line.node
+        if not line.compound and target(node) == name and isinstance(node, ast.Assign):
+            if isinstance(node.value, ast.Subscript) and not reads(node) & set(own):
+                return node
+            return None
+    return None
 
 
 def _is_exit(line):
@@ -56,6 +68,11 @@ class _Saver:
         own = [n for n in _defined(forward) if n not in merged]
         needed = [n for n in own if n in reads_in(backward)]
         pushes, pops = [], []
+        for name in list(needed):               # x[t] of a loop-invariant x: index it again
+            again = _recomputable(name, forward, own)
+            if again is not None:
+                needed.remove(name)
+                pops.append(Line(node=copy.deepcopy(again), backward=True))
         for name in needed:
             stack = self.names.version(name + "_stack")
             self.stacks.append((outermost, stack))

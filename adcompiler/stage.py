@@ -47,8 +47,9 @@ def _literal(value):
 
 
 class Stager:
-    def __init__(self, source):
+    def __init__(self, source, tuple_return=False):
         self.source = source
+        self.tuple_return = tuple_return
         node = source.node
         self.user_names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         self.params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -435,6 +436,11 @@ class Stager:
         self.bind_name(name, self.op(appended, (xs, value)), call)
 
     def emit_return(self, value, node):
+        if isinstance(value, StaticTuple) and self.tuple_return:
+            value = self.argument(value)
+            self.body.append(Return(value=value, line=self.line))
+            self.returned = True
+            return
         if isinstance(value, StaticTuple):
             raise self.error(f"the function returns a tuple of {len(value)} values; "
                              "the output must be a scalar", node, construct="non-scalar return",
@@ -810,9 +816,9 @@ def _is_docstring(stmt):
         and isinstance(stmt.value.value, str)
 
 
-def stage(source):
-    """The StagedFunction of a parsed user function."""
-    return Stager(source).run()
+def stage(source, tuple_return=False):
+    """The StagedFunction of a parsed user function (`tuple_return`: it may return a tuple)."""
+    return Stager(source, tuple_return).run()
 
 
 def staged_source(staged):

@@ -76,17 +76,17 @@ def _(out, a, b):
 # -- reductions ---------------------------------------------------------------------
 
 @adjoint(np.sum)
-def _(out, a, axis=None, keepdims=False):
+def _(out, a, axis=None, *, keepdims=False):
     da += unreduce(dout, a, axis, keepdims)
 
 
 @adjoint(np.mean)
-def _(out, a, axis=None, keepdims=False):
+def _(out, a, axis=None, *, keepdims=False):
     da += unreduce(dout, a, axis, keepdims) / reduced_count(a, axis)
 
 
 @adjoint(np.max, np.min, np.amax, np.amin)
-def _(out, a, axis=None, keepdims=False):
+def _(out, a, axis=None, *, keepdims=False):
     """The gradient goes to the entries equal to the result, split evenly among ties."""
     da += extremum_mask(a, out, axis, keepdims) * unreduce(dout, a, axis, keepdims)
 
@@ -164,6 +164,12 @@ def _(out, a):
 def _(out, x, index):
     """Repeated entries of an index array accumulate."""
     dx += unindex(dout, x, index)
+
+
+@adjoint(operator.getitem, when=lambda x, index: index.scalar or index.token == "basic index")
+def _(out, x, index):
+    """An index of numbers and slices: the adjoint accumulates in place, like dx[i] += g."""
+    dx[index] += dout
 
 
 @adjoint(assign_index)

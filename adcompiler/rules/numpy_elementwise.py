@@ -19,8 +19,10 @@ Policy at points where a function is not differentiable (never NaN from a rule):
 - arctan2 at the origin (where it jumps): 0.
 - clip: as ``np.minimum(np.maximum(a, a_min), a_max)``, which it is exactly
   (also for a_min > a_max), with the tie rule of each: strictly inside
-  the bounds `a` takes the whole gradient, strictly outside the active bound
-  does; where `a` equals a bound, they share it evenly.
+  the bounds `a` takes the whole gradient, strictly outside the bound it
+  crosses does; where `a` equals a bound, they share it evenly, consistent
+  with maximum and minimum. A bound given as None has no gradient and no ties.
+- where: the condition is a constant (its derivative is 0 almost everywhere).
 """
 
 import math
@@ -96,7 +98,8 @@ def _(out, x):
 
 @adjoint(np.power)
 def _(out, a, b):
-    """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0."""
+    """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0
+    (NaN for a < 0, where a**b is not defined for the b nearby)."""
     da += unbroadcast(b * a ** (b - 1) * dout, a)
     db += unbroadcast(safe_log(a) * out * dout, b)
 
@@ -232,16 +235,19 @@ def _(out, bound, inf):
 
 @adjoint(np.clip)
 def _(out, a, a_min, a_max):
-    """clip(a, lo, hi) is minimum(maximum(a, lo), hi): inside the bounds `a` takes the
-    gradient, outside the bound it hits does, and ties split evenly, as in maximum
-    and minimum."""
+    """clip(a, lo, hi) is minimum(maximum(a, lo), hi), also for lo > hi: strictly inside
+    the bounds `a` takes the gradient, outside them the bound it hits; ties split
+    evenly, as in maximum and minimum (a == lo < hi: 1/2 each; a == lo == hi: 1/4 to a,
+    1/4 to lo, 1/2 to hi)."""
     lo = bound_or_inf(a_min, -math.inf)
     hi = bound_or_inf(a_max, math.inf)
+    above_lo = (a > lo) + 0.5 * (a == lo)
+    below_hi = (a < hi) + 0.5 * (a == hi)
+    da += unbroadcast(above_lo * below_hi * dout, a)
+    lo_below_hi = (lo < hi) + 0.5 * (lo == hi)
+    da_min += unbroadcast((1 - above_lo) * lo_below_hi * dout, a_min)
     low = np.maximum(a, lo)
-    below_hi = (low < hi) + 0.5 * (low == hi)
-    da += unbroadcast(below_hi * ((a > lo) + 0.5 * (a == lo)) * dout, a)
-    da_min += unbroadcast(below_hi * ((lo > a) + 0.5 * (a == lo)) * dout, a_min)
-    da_max += unbroadcast(((hi < low) + 0.5 * (low == hi)) * dout, a_max)
+    da_max += unbroadcast(((hi < low) + 0.5 * (hi == low)) * dout, a_max)
 
 
 @adjoint(np.clip)
@@ -249,8 +255,10 @@ def _(out, a, *, min=None, max=None):
     """np.clip(a, min=..., max=...), NumPy 2's spelling: as above."""
     lo = bound_or_inf(min, -math.inf)
     hi = bound_or_inf(max, math.inf)
+    above_lo = (a > lo) + 0.5 * (a == lo)
+    below_hi = (a < hi) + 0.5 * (a == hi)
+    da += unbroadcast(above_lo * below_hi * dout, a)
+    lo_below_hi = (lo < hi) + 0.5 * (lo == hi)
+    dmin += unbroadcast((1 - above_lo) * lo_below_hi * dout, min)
     low = np.maximum(a, lo)
-    below_hi = (low < hi) + 0.5 * (low == hi)
-    da += unbroadcast(below_hi * ((a > lo) + 0.5 * (a == lo)) * dout, a)
-    dmin += unbroadcast(below_hi * ((lo > a) + 0.5 * (a == lo)) * dout, min)
-    dmax += unbroadcast(((hi < low) + 0.5 * (low == hi)) * dout, max)
+    dmax += unbroadcast(((hi < low) + 0.5 * (hi == low)) * dout, max)

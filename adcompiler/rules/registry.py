@@ -9,7 +9,9 @@ that name's adjoint. The body accumulates into input adjoints::
 
 Other names in the body are local temporaries or globals of the rule's module
 (``math``, helpers from ``adcompiler.runtime``). A parameter with a literal
-default (``axis=None``) takes it when the call leaves it out. A ``*xs``
+default (``axis=None``) takes it when the call leaves it out. ``dx[index] += e``
+accumulates into part of an adjoint, in place (the compiler starts `dx` from
+zeros where it must). A ``*xs``
 parameter makes a variadic rule: a statement ``dxs += ...`` is applied to each
 element, with ``xs`` standing for that element and ``*xs`` for all of them.
 """
@@ -66,6 +68,8 @@ class Rule:
         for stmt in self.body:
             if isinstance(stmt, ast.AugAssign):
                 target = getattr(stmt.target, "id", None)
+                if isinstance(stmt.target, ast.Subscript):   # d<input>[index] += ...
+                    target = getattr(stmt.target.value, "id", None)
                 if target not in adjoints or not isinstance(stmt.op, (ast.Add, ast.Sub)):
                     raise RuleError(
                         f"rule {name}, line `{ast.unparse(stmt)}`: only `d<input> += ...` or "
