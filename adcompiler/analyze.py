@@ -160,6 +160,8 @@ class _Shapes:
     def from_kind(self, kind):
         if kind == "scalar":
             return SCALAR
+        if isinstance(kind, type):               # an object of a user class
+            return Shape(("object", kind))
         if isinstance(kind, str) and kind.startswith("array"):
             return self.new(int(kind[5:]))
         return self.new()

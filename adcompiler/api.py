@@ -34,7 +34,9 @@ def _kind(value):
         return f"{_ARRAY}{value.ndim}"
     if isinstance(value, (numbers.Real, np.number, np.bool_)):
         return _SCALAR
-    return _OTHER
+    if value is None or isinstance(value, (str, bytes, type, tuple, list, dict)):
+        return _OTHER
+    return type(value)              # an object: its class says what its methods are
 
 
 def _real_input(name, value):
@@ -104,6 +106,12 @@ class GradientFunction:
     """
 
     def __init__(self, fn, wrt=0, *, with_value=False):
+        if getattr(fn, "__adcompiler_gradient__", False):
+            raise DifferentiationError(
+                f"{fn.__name__} is a gradient made by adcompiler; differentiating it again "
+                "(grad of grad) is not supported yet", construct="grad of a gradient",
+                hint="differentiate the original function, or write the derivative you "
+                     "need as a Python function and differentiate that")
         self.fn = fn
         self.with_value = with_value
         self._source = get_source(fn)
@@ -133,7 +141,7 @@ class GradientFunction:
     # -- compiling ---------------------------------------------------------
     def variant(self, kinds, entry=False):
         """The compiled variant for `kinds`; `entry` gives the guarded fast entry for floats."""
-        key = (tuple(self._wrt), self._tuple, self.with_value, kinds, entry)
+        key = (tuple(self._wrt), self._tuple, self.with_value, kinds, entry, registry.version)
         per_function = _cache.setdefault(self.fn, {})
         if key not in per_function:
             per_function[key] = self._generate(kinds, entry)
@@ -181,6 +189,7 @@ class GradientFunction:
         function.staged = staged_source(self.staged_function)
         function.general = self.general
         function.source_for = self.source_for
+        function.__adcompiler_gradient__ = True
         self.entry_function = function
         return function
 
@@ -354,6 +363,8 @@ def grad(fn=None, wrt=0):
     """
     if fn is None:
         return functools.partial(grad, wrt=wrt)
+    if inspect.ismethod(fn):
+        return _bound(fn, wrt, with_value=False)
     return _gradient(GradientFunction(fn, wrt))
 
 
@@ -361,7 +372,27 @@ def value_and_grad(fn=None, wrt=0):
     """Like `grad`, but the function returns ``(value, gradient)`` from one forward sweep."""
     if fn is None:
         return functools.partial(value_and_grad, wrt=wrt)
+    if inspect.ismethod(fn):
+        return _bound(fn, wrt, with_value=True)
     return _gradient(GradientFunction(fn, wrt, with_value=True))
+
+
+def _bound(method, wrt, with_value):
+    """The gradient of a bound method: its object is a constant first argument."""
+    def shift(item):
+        return item + 1 if isinstance(item, int) and not isinstance(item, bool) and item >= 0 \
+            else item
+    wrt = tuple(shift(w) for w in wrt) if isinstance(wrt, (tuple, list)) else shift(wrt)
+    inner = _gradient(GradientFunction(method.__func__, wrt, with_value=with_value))
+    owner = method.__self__
+
+    def bound(*args, **kwargs):
+        return inner(owner, *args, **kwargs)
+    functools.update_wrapper(bound, method)
+    bound.source = inner.source
+    bound.staged = inner.staged
+    bound.__adcompiler_gradient__ = True
+    return bound
 
 
 def _gradient(gradient):

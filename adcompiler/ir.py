@@ -92,7 +92,9 @@ def copy_value(x):
 BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod, ast.MatMult: operator.matmul,
+    ast.Mod: operator.mod, ast.MatMult: operator.matmul, ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
 }
 UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
          ast.Invert: operator.invert}
@@ -129,7 +131,8 @@ class Op:
         if getattr(self.prim, "__name__", None) == "appended" and self.func is None:
             return ast.BinOp(left=args[0], op=ast.Add(),
                              right=ast.List(elts=[args[1]], ctx=ast.Load()))
-        if self.func is None and getattr(self.prim, "__module__", "").startswith("adcompiler"):
+        if self.func is None and self.method is None \
+                and getattr(self.prim, "__module__", "").startswith("adcompiler"):
             self.func = ast.Name(id=self.prim.__name__, ctx=ast.Load())
         if self.method is not None:
             attribute = ast.Attribute(value=args[0], attr=self.method, ctx=ast.Load())

@@ -66,6 +66,19 @@ class Namespace:
             self._chosen[key] = name
         return self._chosen[key]
 
+    def snapshot(self, obj, name):
+        """Bind `obj` under `name` in the generated code itself, so a later rebinding of the
+        user's global `name` cannot pair one function's values with another's rule."""
+        key = id(obj)
+        if key in self._chosen and self.extra.get(self._chosen[key]) is obj:
+            return self._chosen[key]
+        if name in self.extra and self.extra[name] is not obj or name in self.locals:
+            name = self.names.version(name)
+        self.names.claim(name)
+        self.extra[name] = obj
+        self._chosen[key] = name
+        return name
+
     def reserve(self, obj, name):
         """Bind `obj` under exactly `name` (a function's own name, for recursion)."""
         self.names.claim(name)

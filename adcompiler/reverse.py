@@ -157,9 +157,28 @@ class Reverser:
         return lines
 
     # -- the forward sweep: the staged function, with loop counters --------------
+    def resolved(self, op):
+        """A method call on an object, as a call of its class's function with the object first."""
+        if inspect.ismethod(op.prim) and isinstance(op.func, ast.Attribute) \
+                and self.calls is not None and self.calls.handles(op.prim.__func__):
+            owner = Const(value=op.prim.__self__, expr=op.func.value, key=ast.unparse(op.func.value))
+            return Op(target=op.target, prim=op.prim.__func__, args=(owner,) + tuple(op.args),
+                      kwargs=op.kwargs, line=op.line, func=op.func, method=op.func.attr)
+        if op.prim is not runtime.call_method:
+            return op
+        token = self.shapes.of(op.args[0]).token
+        cls = token[1] if isinstance(token, tuple) and token[0] == "object" else None
+        function = inspect.getattr_static(cls, op.method, None) if cls is not None else None
+        if not inspect.isfunction(function):
+            return op
+        return Op(target=op.target, prim=function, args=op.args, kwargs=op.kwargs, line=op.line,
+                  func=op.func, method=op.method)
+
     def forward(self, stmts):
         out = []
         for stmt in stmts:
+            if isinstance(stmt, Op):
+                stmt = self.resolved(stmt)
             if isinstance(stmt, If):
                 out.append(Line(ast.If(test=stmt.test.to_ast(), body=[], orelse=[]),
                                 origin=stmt.line, body=self.forward(stmt.body),
@@ -171,6 +190,10 @@ class Reverser:
                         and inspect.isfunction(stmt.prim) and stmt.prim is not copy_value:
                     helper = self.namespace.name_for(stmt.prim, stmt.prim.__name__)
                     stmt.func = ast.Name(id=helper, ctx=ast.Load())   # a runtime helper
+                if isinstance(stmt, Op) and stmt.target in self.active \
+                        and isinstance(stmt.func, ast.Name) and stmt.method is None:
+                    stmt.func = ast.Name(id=self.namespace.snapshot(stmt.prim, stmt.func.id),
+                                         ctx=ast.Load())   # the function whose rule applies
                 if isinstance(stmt, Op) and stmt.target in self.active \
                         and self.calls_user_function(stmt):
                     out.append(self.forward_call(stmt))
@@ -276,6 +299,7 @@ class Reverser:
 
     # -- one operation's adjoint ---------------------------------------------
     def backward(self, op):
+        op = self.resolved(op)
         if self.calls_user_function(op):
             return self.backward_call(op)
         rule, binding = self.registry.find(op.prim, op.args, op.kwargs, self.shape_of)
@@ -309,7 +333,8 @@ class Reverser:
             what, node, construct=f"call to {name}",
             hint=f"register a rule with @adcompiler.adjoint({_spelling(op)}), or make its "
                  "arguments constant")
-        error.depends_on_shapes = known       # its rules may fit arguments of other shapes
+        # its rules may fit arguments of other shapes; a method depends on its object's class
+        error.depends_on_shapes = known or op.prim is runtime.call_method
         return error
 
 

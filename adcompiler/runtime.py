@@ -176,3 +176,14 @@ def spread(g, xs):
 def copy_of(x):
     """A copy of an adjoint array, before part of it is accumulated into in place."""
     return np.array(x, copy=True)
+
+
+def attribute(obj, name):
+    """``obj.name`` for an object passed in (printed as the attribute itself)."""
+    return getattr(obj, name)
+
+
+def call_method(obj, *args, **kwargs):
+    """Stands for ``obj.method(...)`` of an object passed in; resolved by the object's class
+    when the gradient is compiled."""
+    raise TypeError("call_method is resolved when the gradient is compiled")

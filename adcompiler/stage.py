@@ -13,6 +13,7 @@ assigned once. User names stay; temporaries are `t1`, `t2`, ...
 import ast
 import builtins
 import copy
+import numbers
 import operator
 import types
 
@@ -22,6 +23,7 @@ from .frontend import _MISSING
 from .ir import (BINARY, COMPARE, UNARY, Const, Effect, If, Loop, Op, Pack, Return, Slice,
                  StagedFunction, Var, copy_value, leaves)
 from .methods import ATTRIBUTES, METHODS, makes_new_array as _makes_new_array
+from . import runtime
 from .runtime import appended, assign_index
 from .names import Names
 from .jumps import Jumps
@@ -722,6 +724,16 @@ class Stager:
                 return self.constant(value, copy.deepcopy(node), node)
         if isinstance(base, (Var, Const)) and node.attr in ATTRIBUTES:
             return self.op(ATTRIBUTES[node.attr], (base,), method=node.attr)
+        if isinstance(base, Const) and not isinstance(base.value, (np.ndarray, numbers.Number)):
+            try:                                  # an attribute of an object fixed here
+                value = getattr(base.value, node.attr)
+            except AttributeError:
+                raise self.error(f"{ast.unparse(node.value)} has no attribute {node.attr!r}",
+                                 node, construct="unknown attribute",
+                                 hint="check the spelling of the attribute") from None
+            return self.constant(value, copy.deepcopy(node), node)
+        if isinstance(base, Var):                 # an attribute of an object passed in
+            return self.op(runtime.attribute, (base,), method=node.attr)
         raise self.error(f"attribute `.{node.attr}` of a value is not supported", node,
                          construct="attribute access",
                          hint=f"supported attributes are {', '.join(sorted(ATTRIBUTES))}")
@@ -759,6 +771,11 @@ class Stager:
 
     def method_call(self, node, base):
         name = node.func.attr
+        if name not in METHODS and isinstance(base, Var):   # a method of an object passed in
+            args, kwargs = self.call_arguments(node)
+            self.current = node
+            return self.op(runtime.call_method, [base] + list(args), kwargs,
+                           func=copy.deepcopy(node.func), method=name)
         if name not in METHODS:
             raise self.error(f"method call `.{name}(...)` is not supported", node.func,
                              construct="method call",
@@ -772,8 +789,8 @@ class Stager:
     def call(self, node):
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value)
-            if isinstance(base, (Var, Const)) and not isinstance(getattr(base, "value", None),
-                                                                types.ModuleType):
+            if isinstance(base, Var) or isinstance(base, Const) and isinstance(
+                    base.value, (np.ndarray, numbers.Number)):
                 return self.method_call(node, base)
         callee = self.callee(node.func)
         args, kwargs = self.call_arguments(node)

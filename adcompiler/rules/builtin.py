@@ -113,6 +113,7 @@ def _(out, xs):
 nondifferentiable(
     sign, count_equal,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.not_, operator.floordiv,
+    operator.not_, operator.floordiv, operator.and_, operator.or_, operator.xor,
+    operator.lshift, operator.rshift, operator.invert,
     builtins.int, builtins.round, builtins.bool, builtins.len,
 )

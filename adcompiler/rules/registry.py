@@ -117,6 +117,7 @@ class Registry:
     def __init__(self):
         self._rules = {}
         self._constant = set()
+        self.version = 0                 # changes with every registration: compiled code keys on it
 
     def adjoint(self, *primitives, when=None):
         """Register the decorated template as the adjoint rule of each primitive.
@@ -131,6 +132,7 @@ class Registry:
 
         def register(fn):
             rule = Rule(fn, when)
+            self.version += 1
             for prim in primitives:
                 self._rules.setdefault(_key(prim), []).insert(0, rule)
                 self._constant.discard(_key(prim))
@@ -139,6 +141,7 @@ class Registry:
 
     def nondifferentiable(self, *primitives):
         """Mark primitives whose output is a constant: integer-valued, boolean, piecewise constant."""
+        self.version += 1
         for prim in primitives:
             self._constant.add(_key(prim))
         return primitives[0] if len(primitives) == 1 else primitives
