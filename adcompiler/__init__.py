@@ -14,7 +14,9 @@ from .api import grad, staged, value_and_grad
 from .check import GradientCheckError, check_grads
 from .errors import DifferentiationError
 from .rules import RuleError, adjoint, nondifferentiable, registry
+from .runtime import stop_gradient
 
 __all__ = ["grad", "value_and_grad", "staged", "check_grads", "GradientCheckError",
-           "DifferentiationError", "adjoint", "nondifferentiable", "registry", "RuleError"]
+           "DifferentiationError", "adjoint", "nondifferentiable", "registry", "RuleError",
+           "stop_gradient"]
 __version__ = "0.1.0"

@@ -22,6 +22,7 @@ from .reverse import differentiate
 from .rules import registry
 from .stage import stage, staged_source
 from .subset import check_subset
+from .tree import flatten, is_tree, leaf_name, leaf_paths, unflatten
 
 _SCALAR, _ARRAY, _OTHER = "scalar", "array", "other"
 _PYTHON_SCALARS = (float, int)
@@ -148,15 +149,24 @@ class GradientFunction:
         return per_function[key]
 
     def _generate(self, kinds, entry):
-        staged = self.staged_function
+        structures = {p: k[1] for p, k in zip(self._params, kinds) if _is_tree_kind(k)}
+        staged = stage(self._source, structures=structures) if structures \
+            else self.staged_function
         constants = free_constants(staged)
         calls = Calls(registry)
-        known = shapes(staged, dict(zip(self._params + constants, kinds)),
-                       calls.callee_hook(stage, shapes))
+        named_kinds = dict(zip(self._params + constants, kinds))
+        wrt = list(self._wrt)
+        for param, structure in structures.items():   # a tree: its leaves, each with its kind
+            leaves = [leaf_name(param, path) for path in leaf_paths(structure)]
+            named_kinds.update(zip(leaves, named_kinds.pop(param)[2]))
+            if param in wrt:
+                at = wrt.index(param)
+                wrt[at:at + 1] = leaves
+        known = shapes(staged, named_kinds, calls.callee_hook(stage, shapes))
         scalars = {name for name, shape in known.values.items() if shape.scalar}
         names = Names(staged.user_names)
-        adjoint = differentiate(staged, self._wrt, registry, names, known,
-                                with_value=self.with_value, as_tuple=self._tuple, calls=calls)
+        adjoint = differentiate(staged, wrt, registry, names, known, with_value=self.with_value,
+                                as_tuple=self._tuple or bool(structures), calls=calls)
         output = adjoint.output
         if isinstance(output, Var) and output.name not in scalars:
             check = adjoint.namespace.name_for(runtime.must_be_scalar, "must_be_scalar")
@@ -208,13 +218,23 @@ class GradientFunction:
             bound.apply_defaults()
             args = tuple(bound.arguments[p] for p in self._params)
         args = list(args)
+        kinds = list(map(_kind, args))
         for pos, name in zip(self._positions, self._wrt):
-            args[pos] = _real_input(name, args[pos])
-        return args, tuple(map(_kind, args)) + self._environment_kinds()
+            if is_tree(args[pos]):              # a tuple, list or dict of arrays and numbers
+                structure, leaves = flatten(args[pos])
+                leaves = [_real_input(name, leaf) for leaf in leaves]
+                args[pos] = unflatten(structure, leaves)
+                kinds[pos] = ("tree", structure, tuple(map(_kind, leaves)))
+            else:
+                args[pos] = _real_input(name, args[pos])
+                kinds[pos] = _kind(args[pos])
+        return args, tuple(kinds) + self._environment_kinds()
 
     def general(self, *args, **kwargs):
         """Call with any arguments: convert them, pick the variant, convert the gradients."""
         args, kinds = self.arguments_and_kinds(args, kwargs)
+        if any(_is_tree_kind(k) for k in kinds):
+            return self.general_trees(args, kinds)
         compiled = self.variant(kinds)
         if self.last is not compiled:
             self.last = compiled
@@ -225,6 +245,27 @@ class GradientFunction:
             value, grads = result
             return value, self._convert(grads, args, compiled.owned)
         return self._convert(result, args, compiled.owned)
+
+    def general_trees(self, args, kinds):
+        """A call with tuples, lists or dicts among the arguments: flattened into leaves."""
+        compiled = self.variant(kinds)
+        self.last = compiled
+        flat = [leaf for a, k in zip(args, kinds)
+                for leaf in (flatten(a)[1] if _is_tree_kind(k) else [a])]
+        result = compiled.function(*flat)
+        value, grads = result if self.with_value else (None, result)
+        grads, owned, out = list(grads), list(compiled.owned), []
+        for pos in self._positions:
+            arg = args[pos]
+            if _is_tree_kind(kinds[pos]):
+                leaves = flatten(arg)[1]
+                mine = [_as_gradient(g, x, o) for g, x, o in zip(grads, leaves, owned)]
+                del grads[:len(leaves)], owned[:len(leaves)]
+                out.append(unflatten(kinds[pos][1], mine))
+            else:
+                out.append(_as_gradient(grads.pop(0), arg, owned.pop(0)))
+        result = tuple(out) if self._tuple else out[0]
+        return (value, result) if self.with_value else result
 
     last = None
     entry_function = None
@@ -290,6 +331,10 @@ class LazyGradient:
 
     def __repr__(self):
         return repr(self._gradient)
+
+
+def _is_tree_kind(kind):
+    return isinstance(kind, tuple) and kind and kind[0] == "tree"
 
 
 def _compile_pair(pair, calls):

@@ -35,8 +35,8 @@ def _has(nodes, kinds, into_loops):
 
 def _walk_statements(node, into_loops):
     yield node
-    if isinstance(node, LOOPS) and not into_loops:
-        return
+    if isinstance(node, LOOPS) and not into_loops or isinstance(node, ast.FunctionDef):
+        return                              # a local function's returns are its own
     for field in ("body", "orelse"):
         for child in getattr(node, field, ()) or ():
             if isinstance(child, ast.stmt):

@@ -187,3 +187,8 @@ def call_method(obj, *args, **kwargs):
     """Stands for ``obj.method(...)`` of an object passed in; resolved by the object's class
     when the gradient is compiled."""
     raise TypeError("call_method is resolved when the gradient is compiled")
+
+
+def stop_gradient(x):
+    """`x` itself, treated as a constant: no gradient flows through it."""
+    return x

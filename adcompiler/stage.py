@@ -27,6 +27,7 @@ from . import runtime
 from .runtime import appended, assign_index
 from .names import Names
 from .jumps import Jumps
+from .tree import LEAF, leaf_name, leaf_paths
 from .subset import unsupported
 
 
@@ -49,9 +50,10 @@ def _literal(value):
 
 
 class Stager:
-    def __init__(self, source, tuple_return=False):
+    def __init__(self, source, tuple_return=False, structures=None):
         self.source = source
         self.tuple_return = tuple_return
+        self.structures = structures or {}
         node = source.node
         self.user_names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         self.params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
@@ -65,9 +67,17 @@ class Stager:
                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         self.unbound = {}           # names assigned on some paths only -> where
         self.env = {p: Var(p) for p in self.params}
+        for param, structure in self.structures.items():   # a tree argument: one name a leaf
+            self.env[param] = self.tree_of(param, structure, ())
+        self.params = [name for p in self.params for name in (
+            [leaf_name(p, path) for path in leaf_paths(self.structures[p])]
+            if p in self.structures else [p])]
+        self.names.taken.update(self.params)
         self.body = []
         self.fresh = {}            # temp name -> its Op, while nobody has read it yet
         self.owned = set()         # arrays the function made itself, so it may write into them
+        self.inlining = []         # local functions being inlined, innermost last
+        self.defined = set(self.params)   # names an operation has been given (one value each)
         self.returned = False
 
     def error(self, message, node, construct=None, hint=None):
@@ -76,6 +86,17 @@ class Stager:
     def refuse(self, node):
         construct, hint = unsupported(node) or (type(node).__name__, None)
         return self.error(f"{construct} is not supported", node, construct=construct, hint=hint)
+
+    def tree_of(self, param, structure, path):
+        if structure == LEAF:
+            return Var(leaf_name(param, path))
+        if structure[0] == "dict":
+            return StaticDict((key, self.tree_of(param, child, path + (key,)))
+                              for key, child in zip(structure[1], structure[2]))
+        items = StaticTuple(self.tree_of(param, child, path + (k,))
+                            for k, child in enumerate(structure[1]))
+        items.is_list = structure[0] == "list"
+        return items
 
     # -- statements --------------------------------------------------------
     def run(self):
@@ -150,6 +171,8 @@ class Stager:
             self.expression_statement(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.FunctionDef):
+            self.define(stmt.name, stmt)
         elif isinstance(stmt, ast.If):
             self.if_statement(stmt)
         elif isinstance(stmt, ast.For):
@@ -184,11 +207,13 @@ class Stager:
             raise self.error("a tuple as a condition is always true", stmt.test,
                              construct="tuple condition", hint="test a number or a comparison")
         self.use(test)
-        before = dict(self.env)
+        before, defined = dict(self.env), set(self.defined)
         body = self.block(stmt.body)
         after_body, self.env = self.env, dict(before)
+        in_body, self.defined = self.defined, set(defined)   # the else branch may reuse names
         orelse = self.block(stmt.orelse)
         after_orelse = self.env
+        self.defined |= in_body
         self.env = self.merge(before, [(body, after_body), (orelse, after_orelse)], stmt)
         self.body.append(If(test=test, body=body, orelse=orelse, line=stmt.lineno))
 
@@ -204,8 +229,8 @@ class Stager:
             if all(v is not None and v == values[0] for v in values):
                 merged[name] = values[0]
                 continue
-            if any(v is None for v in values) or any(isinstance(v, (StaticTuple, _Callee))
-                                                      for v in values):
+            if any(v is None for v in values) or any(
+                    isinstance(v, (StaticTuple, StaticDict, _Callee, _LocalFunction)) for v in values):
                 self.unbound[name] = node
                 continue
             version = self.names.version(name)
@@ -336,6 +361,9 @@ class Stager:
 
     def over(self, sequences, target, descending=False, index_name=None):
         """A loop over the items of arrays or lists: ``for i in range(len(xs)): x = xs[i]``."""
+        if len(sequences) == 1 and isinstance(sequences[0], StaticDict):
+            sequences = [StaticTuple(Const(value=k, expr=ast.Constant(k), key=repr(k))
+                                     for k in sequences[0])]
         if len(sequences) == 1 and isinstance(sequences[0], StaticTuple):
             return StaticTuple(reversed(sequences[0])) if descending else sequences[0]
         if not all(isinstance(s, Var) or isinstance(s, Const) and hasattr(s.value, "__len__")
@@ -501,11 +529,12 @@ class Stager:
         self.owned.add(self.env[name].name)
 
     def bind_name(self, name, value, node):
-        if isinstance(value, (StaticTuple, _Callee)):
+        if isinstance(value, (StaticTuple, StaticDict, _Callee, _LocalFunction)):
             self.env[name] = value                    # known at compile time: no statement
             return
         version = self.names.version(name) if name in self.env or name in self.params \
-            else self.names.claim(name)
+            or name in self.defined else self.names.claim(name)
+        self.defined.add(version)
         op = self.fresh.pop(getattr(value, "name", None), None)
         if op is not None and op.target == value.name and op is self.body[-1]:
             op.target = version                       # name the last operation after the user's variable
@@ -538,6 +567,8 @@ class Stager:
         return self.constant(value, ast.Name(id=name, ctx=ast.Load()), node)
 
     def constant(self, value, spelling, node):
+        if isinstance(value, _LocalFunction):
+            return _Callee(value, spelling)
         if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)) \
                 or callable(value) and not hasattr(value, "shape"):
             return _Callee(value, spelling)
@@ -568,6 +599,14 @@ class Stager:
             raise self.error("a function cannot be used as a value here", self.current,
                              construct="function value",
                              hint="call the function; passing functions around is not supported")
+        if isinstance(atom, StaticDict):
+            raise self.error("a dict cannot be passed to a function here", self.current,
+                             construct="dict argument",
+                             hint="pass its values, e.g. f(params['W'], params['b'])")
+        if isinstance(atom, _LocalFunction):
+            raise self.error("a function cannot be used as a value here", self.current,
+                             construct="function value",
+                             hint="call the function; passing functions around is not supported")
         if isinstance(atom, StaticTuple):
             atom = atom.pack()
         for leaf in leaves(atom):
@@ -595,6 +634,8 @@ class Stager:
                 return Const(value=-operand.value, expr=ast.Constant(value=-operand.value),
                              key=repr(-operand.value))
             return self.op(UNARY[type(node.op)], (operand,))
+        if isinstance(node, ast.Lambda):
+            return _LocalFunction(node, self.defaults(node))
         if isinstance(node, ast.IfExp):
             return self.conditional(node)
         if isinstance(node, ast.BoolOp):
@@ -625,6 +666,15 @@ class Stager:
             items = StaticTuple(items)
             items.is_list = isinstance(node, ast.List)
             return items
+        if isinstance(node, ast.Dict):
+            if any(k is None for k in node.keys):
+                raise self.error("`**` in a dict display is not supported", node,
+                                 construct="dict unpacking", hint="write the entries out")
+            keys = [self.expr(k) for k in node.keys]
+            if not all(isinstance(k, Const) for k in keys):
+                raise self.error("dict keys must be constants", node, construct="dict display",
+                                 hint="use string or number literals as keys")
+            return StaticDict((k.value, self.expr(v)) for k, v in zip(keys, node.values))
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
         if isinstance(node, ast.Attribute):
@@ -634,6 +684,71 @@ class Stager:
         raise self.error(f"`{ast.unparse(node)}` is not supported", node,
                          construct=type(node).__name__,
                          hint="compute this value outside the function and pass it in")
+
+    def defaults(self, node):
+        args = node.args
+        if args.vararg or args.kwarg or args.posonlyargs:
+            raise self.error("a local function takes plain parameters here", node,
+                             construct="local function parameters",
+                             hint="name each parameter; no *args, **kwargs or /")
+        return [self.expr(d) for d in args.defaults], \
+            [None if d is None else self.expr(d) for d in args.kw_defaults]
+
+    def define(self, name, node):
+        """A function defined in the body: inlined where it is called."""
+        if node.decorator_list:
+            raise self.error("decorated local functions are not supported", node,
+                             construct="decorator", hint="define the function without decorators")
+        self.env[name] = _LocalFunction(node, self.defaults(node))
+
+    def inline(self, local, args, kwargs, node):
+        """A call of a local function: its body staged here, its parameters bound to the
+        arguments, the enclosing variables read as they are now (a closure)."""
+        fn = local.node
+        if local in self.inlining:
+            raise self.error("a local function that calls itself is not supported", node,
+                             construct="recursive local function",
+                             hint="define the recursive function at module level")
+        params = [a.arg for a in fn.args.args]
+        kwonly = [a.arg for a in fn.args.kwonlyargs]
+        positional_defaults, keyword_defaults = local.defaults
+        bound = dict(zip(params, args))
+        if len(args) > len(params):
+            raise self.error("too many arguments", node, construct="call", hint="check the call")
+        for k, v in kwargs:
+            if k not in params + kwonly or k in bound:
+                raise self.error(f"unexpected argument {k!r}", node, construct="call",
+                                 hint="check the call")
+            bound[k] = v
+        for p, d in zip(params[len(params) - len(positional_defaults):], positional_defaults):
+            bound.setdefault(p, d)
+        for p, d in zip(kwonly, keyword_defaults):
+            if d is not None:
+                bound.setdefault(p, d)
+        missing = [p for p in params + kwonly if p not in bound]
+        if missing:
+            raise self.error(f"missing argument {missing[0]!r}", node, construct="call",
+                             hint="check the call")
+        outer_env, outer_line = dict(self.env), self.line
+        self.env.update(bound)
+        self.inlining.append(local)
+        try:
+            if isinstance(fn, ast.Lambda):
+                result = self.expr(fn.body)
+            else:
+                body = Jumps(self.names.version).function(copy.deepcopy(fn.body))
+                if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+                    raise self.error("a local function must end by returning a value", fn,
+                                     construct="local function", hint="add a return statement")
+                for stmt in body[:-1]:
+                    self.line = stmt.lineno
+                    self.statement(stmt)
+                self.line = body[-1].lineno
+                result = self.expr(body[-1].value)
+        finally:
+            self.inlining.pop()
+            self.env, self.line = outer_env, outer_line
+        return result
 
     def conditional(self, node):
         """``a if c else b``: a branch in the staged form, merged into one name."""
@@ -681,6 +796,12 @@ class Stager:
     def subscript(self, node):
         value = self.expr(node.value)
         index = self.index(node.slice)
+        if isinstance(value, StaticDict):
+            if not isinstance(index, Const) or index.value not in value:
+                raise self.error(f"key {ast.unparse(node.slice)} is not in the dict", node,
+                                 construct="dict lookup",
+                                 hint="look dicts up with constant keys they have")
+            return value[index.value]
         if isinstance(value, StaticTuple) and isinstance(index, Const) and isinstance(index.value, int):
             try:
                 return value[index.value]
@@ -740,6 +861,8 @@ class Stager:
 
     def callee(self, func):
         target = self.expr(func)
+        if isinstance(target, _LocalFunction):
+            return _Callee(target, func)
         if not isinstance(target, _Callee):
             if isinstance(func, ast.Attribute):
                 raise self.error(f"method call `{ast.unparse(func)}(...)` is not supported",
@@ -786,9 +909,32 @@ class Stager:
         args = normalise(args)
         return self.op(prim, [base] + list(args), kwargs, func=copy.deepcopy(node.func), method=name)
 
+    def static_method(self, node, base):
+        """``d.items()``, ``d.keys()``, ``d.values()``, ``d.get(k)`` of a dict known here."""
+        name = node.func.attr
+        if name == "keys":
+            return StaticTuple(_number(k) if isinstance(k, (int, float)) else
+                               Const(value=k, expr=ast.Constant(k), key=repr(k)) for k in base)
+        if name == "values":
+            return StaticTuple(base.values())
+        if name == "items":
+            keys = self.static_method(ast.Call(func=ast.Attribute(attr="keys"), args=[],
+                                               keywords=[]), base)
+            return StaticTuple(StaticTuple([k, v]) for k, v in zip(keys, base.values()))
+        if name == "get" and node.args:
+            key = self.expr(node.args[0])
+            if isinstance(key, Const) and key.value in base:
+                return base[key.value]
+            return self.expr(node.args[1]) if len(node.args) > 1 else Const(
+                value=None, expr=ast.Constant(None), key="None")
+        raise self.error(f"dict method .{name}() is not supported", node, construct="dict method",
+                         hint="use d[key], d.keys(), d.values(), d.items() or d.get(key)")
+
     def call(self, node):
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value)
+            if isinstance(base, StaticDict):
+                return self.static_method(node, base)
             if isinstance(base, Var) or isinstance(base, Const) and isinstance(
                     base.value, (np.ndarray, numbers.Number)):
                 return self.method_call(node, base)
@@ -796,6 +942,10 @@ class Stager:
         args, kwargs = self.call_arguments(node)
         self.current = node
         fn = callee.value
+        if isinstance(fn, _LocalFunction):
+            return self.inline(fn, args, kwargs, node)
+        if fn is builtins.len and len(args) == 1 and isinstance(args[0], (StaticTuple, StaticDict)):
+            return _number(len(args[0]))
         if fn in (builtins.min, builtins.max, builtins.sum) and len(args) == 1 \
                 and isinstance(args[0], StaticTuple) and not kwargs:
             args = list(args[0])                      # max([a, b]) is max(a, b)
@@ -810,6 +960,18 @@ class Stager:
         for item in items[1:]:
             total = self.op(BINARY[ast.Add], (total, item))
         return total
+
+
+class StaticDict(dict):
+    """A dict whose keys are known here and whose values are atoms."""
+
+
+class _LocalFunction:
+    """A function defined in the differentiated function's body (or a lambda there)."""
+
+    def __init__(self, node, defaults):
+        self.node = node
+        self.defaults = defaults
 
 
 def _number(k):
@@ -833,9 +995,10 @@ def _is_docstring(stmt):
         and isinstance(stmt.value.value, str)
 
 
-def stage(source, tuple_return=False):
-    """The StagedFunction of a parsed user function (`tuple_return`: it may return a tuple)."""
-    return Stager(source, tuple_return).run()
+def stage(source, tuple_return=False, structures=None):
+    """The StagedFunction of a parsed user function (`tuple_return`: it may return a tuple;
+    `structures`: parameters that are trees, by name, each taken as its leaves)."""
+    return Stager(source, tuple_return, structures).run()
 
 
 def staged_source(staged):

@@ -21,10 +21,7 @@ UNSUPPORTED = {
     ast.Import: ("an import inside the function", "import at module level"),
     ast.ImportFrom: ("an import inside the function", "import at module level"),
     ast.ClassDef: ("a class definition", "define classes at module level"),
-    ast.FunctionDef: ("a nested function definition", "define helper functions at module level "
-                      "and register an adjoint rule for them with @adcompiler.adjoint"),
     ast.AsyncFunctionDef: ("an async function", "use a plain function"),
-    ast.Lambda: ("a lambda inside the function", "compute the value directly"),
     ast.Yield: ("yield", "differentiate a function that returns a value, not a generator"),
     ast.YieldFrom: ("yield from", "differentiate a function that returns a value, not a generator"),
     ast.Await: ("await", "use a plain function"),
@@ -35,7 +32,6 @@ UNSUPPORTED = {
     ast.NamedExpr: ("an assignment expression (:=)", "assign with a separate statement"),
     ast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
     ast.Set: ("a set display", "use a tuple"),
-    ast.Dict: ("a dict display", "pass the values separately"),
     ast.Match: ("a match statement", "use if/elif/else statements"),
 }
 

@@ -84,15 +84,20 @@ def class_definition(x):
     return x
 
 
-def nested_function(x):
-    def helper(z):  # refused
-        return z * 2
-    return x
+def recursive_local_function(x):
+    def power(z, n):
+        return z if n <= 1 else z * power(z, n - 1)  # refused
+    return power(x, 3)
 
 
-def lambda_inside(x):
-    square = lambda z: z * z  # refused
-    return x
+def local_function_as_a_value(x):
+    square = lambda z: z * z
+    return sum(map(square, (x, x)))  # refused
+
+
+def dict_lookup_with_a_missing_key(x):
+    d = {"a": x}
+    return d["b"]  # refused
 
 
 def walrus(x):
@@ -170,8 +175,8 @@ def chained_comparison(x):
 
 
 def kwargs_call(x):
-    opts = {}  # refused
-    return math.exp(x, **opts)
+    opts = {}
+    return math.exp(x, **opts)  # refused
 
 
 def used_before_assignment(x):

@@ -44,7 +44,7 @@ def test_refused_with_file_line_and_hint(name):
     assert shown in message
 
 
-@pytest.mark.parametrize("name", ["for_else", "while_else", "with_statement", "lambda_inside",
+@pytest.mark.parametrize("name", ["for_else", "while_else", "with_statement", "recursive_local_function",
                                   "non_scalar_return", "list_comprehension",
                                   "assigned_in_one_branch_only"])
 def test_syntactic_refusals_come_at_grad_time(name):
@@ -97,7 +97,7 @@ def test_non_scalar_output_at_run_time_names_the_shape():
         grad(f)(np.ones(3))
 
 
-@pytest.mark.parametrize("bad", ["a string", None, [1.0], {"x": 1.0}, 1 + 2j, True])
+@pytest.mark.parametrize("bad", ["a string", None, ["a"], {"x": None}, 1 + 2j, True])
 def test_non_numbers_for_wrt_are_type_errors(bad):
     def f(x):
         return x * x

@@ -7,7 +7,8 @@ import builtins
 import operator
 
 from ..ir import copy_value
-from ..runtime import appended, count_equal, safe_div, safe_log, sign, spread, unbroadcast
+from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, stop_gradient,
+                       unbroadcast)
 from .registry import adjoint, nondifferentiable
 
 
@@ -111,7 +112,7 @@ def _(out, xs):
 
 
 nondifferentiable(
-    sign, count_equal,
+    sign, count_equal, stop_gradient,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.floordiv, operator.and_, operator.or_, operator.xor,
     operator.lshift, operator.rshift, operator.invert,
