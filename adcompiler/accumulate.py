@@ -193,11 +193,16 @@ def lower_accumulations(adjoint, scalars):
 
 # -- in place or not ------------------------------------------------------------------
 
+_FRESH_METHODS = {"dot", "outer", "matmul", "tensordot", "sum", "copy", "astype", "zeros",
+                  "ones", "full"}
+
+
 def _fresh(value, fresh_calls):
-    """An expression whose result the generated code owns (arithmetic allocates anew)."""
-    return isinstance(value, (ast.BinOp, ast.UnaryOp)) or (
-        isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
-        and value.func.id in fresh_calls)
+    """An expression whose result the generated code owns (arithmetic and products allocate
+    anew)."""
+    return isinstance(value, (ast.BinOp, ast.UnaryOp)) or isinstance(value, ast.Call) and (
+        isinstance(value.func, ast.Name) and value.func.id in fresh_calls
+        or isinstance(value.func, ast.Attribute) and value.func.attr in _FRESH_METHODS)
 
 
 def _part_of(node):

@@ -110,6 +110,7 @@ class Shape:
 SCALAR = Shape("scalar", 0)
 NOTHING = Shape("nothing")       # None, a placeholder until a branch gives the value
 BASIC_INDEX = Shape("basic index")   # an index of numbers, slices, None and ...
+SHAPE_TUPLE = Shape("shape tuple")   # what np.shape gives: a tuple of ints
 
 _ELEMENTWISE_1 = {copy_value, operator.neg, operator.pos, operator.not_, abs, runtime.astype,
                   np.copy}
@@ -200,6 +201,13 @@ class _Shapes:
             return self.reduction(op, args[0], kwargs)
         if prim in _PRODUCTS and len(args) == 2:
             return self.product(op, *args)
+        if prim is np.shape:
+            return SHAPE_TUPLE
+        if prim in (np.size, np.ndim, len):
+            return SCALAR
+        if prim is operator.getitem and args and args[0] == SHAPE_TUPLE:
+            return SCALAR if isinstance(op.args[1], (Var, Const)) and self.of(op.args[1]).scalar \
+                else SHAPE_TUPLE
         if prim is operator.getitem and isinstance(op.args[1], (Var, Const)) \
                 and self.of(op.args[1]).scalar and args[0].ndim:
             return SCALAR if args[0].ndim == 1 else self.named(op, args[0].ndim - 1)

@@ -52,6 +52,10 @@ def simplify_expr(node):
             inner.left = ast.Constant(-inner.left.value)
             return inner
         return node
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "sum" and len(node.args) == 1 and not node.keywords \
+            and _is_number(node.args[0]):
+        return node.args[0]                       # np.sum of a number is the number
     if not isinstance(node, ast.BinOp):
         return node
     left, right, op = node.left, node.right, node.op

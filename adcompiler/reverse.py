@@ -9,12 +9,14 @@ import ast
 import builtins
 import copy
 import inspect
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import runtime
 from .analyze import BASIC_INDEX, ELEMENTWISE, SCALAR, active_names, walk_ops
+from .runtime import SHAPE_ONLY
 from .calls import kind_of
 from .frontend import _MISSING
 from .ir import Const, If, Loop, Op, Pack, Slice, Var, _subscript, copy_value, leaves
@@ -300,6 +302,9 @@ class Reverser:
     # -- one operation's adjoint ---------------------------------------------
     def backward(self, op):
         op = self.resolved(op)
+        if op.prim is operator.mul and len(op.args) == 2 and isinstance(op.args[0], Var) \
+                and op.args[0] == op.args[1]:
+            op = Op(target=op.target, prim=runtime.square, args=op.args[:1], line=op.line)
         if self.calls_user_function(op):
             return self.backward_call(op)
         rule, binding = self.registry.find(op.prim, op.args, op.kwargs, self.shape_of)
@@ -307,6 +312,30 @@ class Reverser:
             raise self.no_rule(op)
         return [Line(node, origin=op.line, backward=True)
                 for node in Template(rule, binding, op, self).statements()]
+
+    def shape_donor(self, node):
+        """For an argument read only for its shape: a parameter (or an earlier value) known to
+        have the same shape, so the value itself need not be kept for the backward sweep."""
+        if not isinstance(node, ast.Name):
+            return node
+        shape = self.shapes.values.get(node.id)
+        if shape is None or shape.scalar or shape.token == "nothing":
+            return node
+        donor = self.donors.get(shape.token)
+        return ast.Name(id=donor, ctx=ast.Load()) if donor is not None else node
+
+    @property
+    def donors(self):
+        if self._donors is None:
+            self._donors = {}
+            top = [op.target for op in self.staged.body if isinstance(op, Op)]
+            for name in list(self.staged.params) + top:
+                shape = self.shapes.values.get(name)
+                if shape is not None and not shape.scalar:
+                    self._donors.setdefault(shape.token, name)
+        return self._donors
+
+    _donors = None
 
     def shape_of(self, value):
         if isinstance(value, (Slice, Pack)) or isinstance(value, Const) and (
@@ -453,6 +482,9 @@ class _Substitute(ast.NodeTransformer):
             else:
                 args.append(arg)
         node.args = _without_defaults(helper, args) if _is_helper(helper) else args
+        position = SHAPE_ONLY.get(helper) if _is_helper(helper) else None
+        if position is not None and position < len(node.args):
+            node.args[position] = self.t.reverser.shape_donor(node.args[position])
         return node
 
     def unbroadcast(self, node):

@@ -12,6 +12,11 @@ import numpy as np
 _SCALARS = (float, int)
 
 
+def square(x):
+    """``x * x``: the product of a value with itself, which has its own rule."""
+    return x * x
+
+
 def sign(x):
     """-1, 0 or 1: the subgradient of |x| that is 0 at the kink."""
     if type(x) in _SCALARS:
@@ -77,6 +82,18 @@ def _is_basic(index):
     return all(p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts)
 
 
+def _no_repeats(index):
+    """A tuple index with a component of distinct integers (``x[np.arange(n), y]``):
+    no element is picked twice."""
+    if not isinstance(index, tuple):
+        return False
+    for part in index:
+        part = np.asarray(part)
+        if part.dtype.kind in "iu" and part.ndim == 1 and len(np.unique(part)) == len(part):
+            return all(np.shape(p) == part.shape for p in index)
+    return False
+
+
 def unindex(g, x, index):
     """The adjoint of ``x[index]``: `g` placed at `index` in zeros shaped like `x`.
 
@@ -88,7 +105,7 @@ def unindex(g, x, index):
         dx[index] = g
         return dx
     dx = np.zeros(np.shape(x), dtype=np.result_type(g, float))
-    if _is_basic(index):
+    if _is_basic(index) or _no_repeats(index):
         dx[index] = g
     else:
         np.add.at(dx, index, g)
@@ -192,3 +209,8 @@ def call_method(obj, *args, **kwargs):
 def stop_gradient(x):
     """`x` itself, treated as a constant: no gradient flows through it."""
     return x
+
+
+# helpers that read one argument only for its shape (its position), so the compiler may pass
+# any value of the same shape instead
+SHAPE_ONLY = {unbroadcast: 1, unreduce: 1, reduced_count: 0, zeros_like: 0}

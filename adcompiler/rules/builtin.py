@@ -7,8 +7,8 @@ import builtins
 import operator
 
 from ..ir import copy_value
-from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, stop_gradient,
-                       unbroadcast)
+from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, square,
+                       stop_gradient, unbroadcast)
 from .registry import adjoint, nondifferentiable
 
 
@@ -38,6 +38,12 @@ def _(out, a, b):
 def _(out, a, b):
     da += unbroadcast(b * dout, a)
     db += unbroadcast(a * dout, b)
+
+
+@adjoint(square)
+def _(out, x):
+    """``x * x``: one pass, not two."""
+    dx += 2 * x * dout
 
 
 @adjoint(operator.truediv)
