@@ -313,7 +313,7 @@ class LazyGradient:
         function = self._function()
         if self._gradient.last is not None:
             return self._gradient.last.source
-        if function is self._gradient.general:
+        if getattr(function, "__func__", None) is GradientFunction.general:
             raise ValueError(f"the gradient of {self._gradient.fn.__qualname__} depends on the "
                              "shapes of its arguments: call it once, or use "
                              ".source_for(*example_arguments)")

@@ -10,7 +10,9 @@ and reused by every caller; recursion works because the pair's functions are
 reached through closure cells filled in after compiling.
 """
 
+import hashlib
 import inspect
+import linecache
 import os
 import sysconfig
 import types
@@ -24,9 +26,9 @@ def is_user_function(obj, registry):
     if not inspect.isfunction(obj) or registry.has_rule(obj):
         return False
     filename = os.path.realpath(obj.__code__.co_filename)
-    if filename.startswith(_LIBRARY_PATHS) or obj.__module__.startswith("adcompiler"):
+    if filename.startswith(_LIBRARY_PATHS) or (obj.__module__ or "").startswith("adcompiler"):
         return False
-    return True
+    return bool(linecache.getlines(obj.__code__.co_filename, obj.__globals__))   # has source
 
 
 class CellRef:
@@ -47,6 +49,14 @@ class Pair:
         self.forward = CellRef(preferred + "_forward")
         self.backward = CellRef(preferred + "_backward")
         self.source = None
+
+
+def _short(kind):
+    if kind == "scalar":
+        return "s"
+    if isinstance(kind, str) and kind.startswith("array"):
+        return "a" + kind[5:]
+    return "o"
 
 
 def kind_of(shape):
@@ -73,13 +83,31 @@ class Calls:
         return is_user_function(prim, self.registry)
 
     def request(self, fn, active, kinds):
-        key = (fn, tuple(active), tuple(sorted(kinds.items())))
+        key = (fn, tuple(active), tuple(sorted(kinds.items(), key=repr)), self.registry.version)
         pair = self._pairs.get(key)
         if pair is None:
-            pair = self._pairs[key] = Pair(fn, list(active), dict(kinds), fn.__name__)
+            pair = self._pairs[key] = Pair(fn, list(active), dict(kinds),
+                                           self._pair_name(fn, active, kinds))
         if pair not in self.used:
             self.used.append(pair)
         return pair
+
+    def _pair_name(self, fn, active, kinds):
+        """A name that says which signature: the function's own name when every parameter is
+        active, else with the active ones; a short digest of the kinds tells apart the rest.
+        It depends only on the signature, so the source is the same whatever ran before."""
+        name = fn.__name__ if fn.__name__.isidentifier() else "function"
+        params = list(inspect.signature(fn).parameters)
+        if list(active) != params:
+            name += "_wrt_" + ("_".join(active) or "nothing")
+        shapes = [kinds.get(p, "other") for p in params]
+        if any(k != "scalar" for k in shapes):       # e.g. dense_a2a2a1: arrays of 2, 2, 1 dims
+            name += "_" + "".join(_short(k) for k in shapes)
+        taken = {p.forward.name for k, p in self._pairs.items() if k[0] is fn}
+        if name + "_forward" in taken:              # same kinds, other classes of objects
+            digest = hashlib.sha1(repr(sorted(kinds.items(), key=repr)).encode()).hexdigest()[:4]
+            name += "_" + digest
+        return name
 
     def bind(self, op):
         """The call's atoms by parameter name (defaults are not included)."""

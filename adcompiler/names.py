@@ -80,10 +80,11 @@ class Namespace:
         return name
 
     def reserve(self, obj, name):
-        """Bind `obj` under exactly `name` (a function's own name, for recursion)."""
+        """Bind `obj` under exactly `name` (a pair function's own name, as it is printed)."""
         self.names.claim(name)
         self.extra[name] = obj
         self._chosen[id(obj)] = name
+        return name
 
     def _user_name(self, obj, preferred):
         if preferred not in self.locals and self.source.lookup(preferred) is obj:

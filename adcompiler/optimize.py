@@ -82,6 +82,10 @@ def simplify_expr(node):
             return ast.UnaryOp(op=ast.USub(), operand=node)
     if isinstance(op, (ast.Div, ast.Pow)) and _is_number(right, 1):
         return left
+    if isinstance(op, ast.Sub) and _is_number(right, 0):
+        return left                               # x - 0 is x, -0.0 included
+    if isinstance(op, ast.Sub) and _is_number(left, 0) and not isinstance(right, ast.Constant):
+        return _neg(right)                        # 0 - x is -x
     return node
 
 
@@ -289,6 +293,24 @@ def _insert_after(lines, anchor, new):
     return False
 
 
+def keep_output_value(adjoint):
+    """A returned value the backward sweep overwrites (a loop variable restored from its
+    stack) is copied aside when the forward sweep ends."""
+    ret = adjoint.lines[-1].node
+    output = adjoint.output
+    if not (isinstance(output, Var) and isinstance(ret.value, ast.Tuple)
+            and isinstance(ret.value.elts[0], ast.Name) and ret.value.elts[0].id == output.name):
+        return
+    backward = [ln for top in adjoint.lines[:-1] if top.backward for ln in walk([top])]
+    if not any(output.name in targets(ln.node) for ln in backward):
+        return
+    kept = adjoint.namespace.names.version(output.name + "_value")
+    at = next(i for i, ln in enumerate(adjoint.lines) if ln.backward or ln is adjoint.lines[-1])
+    adjoint.lines.insert(at, Line(ast.Assign(targets=[ast.Name(id=kept, ctx=ast.Store())],
+                                             value=ast.Name(id=output.name, ctx=ast.Load()))))
+    ret.value.elts[0] = ast.Name(id=kept, ctx=ast.Load())
+
+
 def optimize(adjoint, scalar_names):
     """Run every pass over an Adjoint's lines, in order."""
     drop_zeros(adjoint)
@@ -298,6 +320,7 @@ def optimize(adjoint, scalar_names):
     lines = eliminate_dead(lines, adjoint.live_out)
     update_in_place(lines)
     save_loop_values(adjoint)
+    keep_output_value(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
     names = adjoint.gradient_names
     adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)

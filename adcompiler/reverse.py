@@ -102,15 +102,8 @@ class Reverser:
             name = self.adjoint(output.name)
             return name, {name}, []
         seed = self.names.version("dout")
-        seeding = []
-        if isinstance(output, Pack):
-            for k, item in enumerate(output.items):
-                if isinstance(item, Var) and item.name in self.active:
-                    part = ast.Subscript(value=ast.Name(id=seed, ctx=ast.Load()),
-                                         slice=ast.Constant(k), ctx=ast.Load())
-                    seeding.append(Line(ast.AugAssign(
-                        target=ast.Name(id=self.adjoint(item.name), ctx=ast.Store()),
-                        op=ast.Add(), value=part), origin=line, backward=True))
+        seeding = [Line(node, origin=line, backward=True)
+                   for node in self.distribute(output, ast.Name(id=seed, ctx=ast.Load()))]
         return seed, set(), seeding
 
     # -- calls to the user's functions: a forward/backward pair -------------------
@@ -121,8 +114,8 @@ class Reverser:
         """The pair for this call, and the atoms of its active parameters in order."""
         bound = self.calls.bind(op)
         params = list(inspect.signature(op.prim).parameters)
-        active = [p for p in params if isinstance(bound.get(p), Var)
-                  and bound[p].name in self.active]
+        active = [p for p in params if p in bound and any(
+            isinstance(leaf, Var) and leaf.name in self.active for leaf in leaves(bound[p]))]
         kinds = {p: kind_of(self.shape_of(bound[p])) if p in bound else "other" for p in params}
         pair = self.calls.request(op.prim, active, kinds)
         return pair, [bound[p] for p in active]
@@ -130,7 +123,7 @@ class Reverser:
     def forward_call(self, op):
         pair, _ = self.pair_of(op)
         saved = self.saved_names.setdefault(op.target, self.names.version(op.target + "_saved"))
-        call = ast.Call(func=ast.Name(id=self.namespace.name_for(pair.forward, pair.forward.name),
+        call = ast.Call(func=ast.Name(id=self.namespace.reserve(pair.forward, pair.forward.name),
                                       ctx=ast.Load()),
                         args=[a.to_ast() for a in op.args],
                         keywords=[ast.keyword(arg=k, value=a.to_ast()) for k, a in op.kwargs])
@@ -142,8 +135,8 @@ class Reverser:
         pair, atoms = self.pair_of(op)
         if not atoms:
             return []
-        grads = self.names.version(op.prim.__name__ + "_grads")
-        backward = self.namespace.name_for(pair.backward, pair.backward.name)
+        grads = self.names.version(pair.forward.name[:-len("_forward")] + "_grads")
+        backward = self.namespace.reserve(pair.backward, pair.backward.name)
         lines = [Line(_assign(grads, ast.Call(
             func=ast.Name(id=backward, ctx=ast.Load()),
             args=[ast.Name(id=self.saved_names[op.target], ctx=ast.Load()),
@@ -152,11 +145,20 @@ class Reverser:
         for k, atom in enumerate(atoms):
             part = ast.Subscript(value=ast.Name(id=grads, ctx=ast.Load()), slice=ast.Constant(k),
                                  ctx=ast.Load())
-            lines.append(Line(ast.AugAssign(target=ast.Name(id=self.adjoint(atom.name),
-                                                            ctx=ast.Store()),
-                                            op=ast.Add(), value=part),
-                              origin=op.line, backward=True))
+            lines.extend(Line(node, origin=op.line, backward=True)
+                         for node in self.distribute(atom, part))
         return lines
+
+    def distribute(self, atom, value):
+        """``d<atom> += value``; for a tuple passed in, item k of value to its item k."""
+        if isinstance(atom, Pack):
+            return [node for k, item in enumerate(atom.items) for node in self.distribute(
+                item, ast.Subscript(value=copy.deepcopy(value), slice=ast.Constant(k),
+                                    ctx=ast.Load()))]
+        if isinstance(atom, Var) and atom.name in self.active:
+            return [ast.AugAssign(target=ast.Name(id=self.adjoint(atom.name), ctx=ast.Store()),
+                                  op=ast.Add(), value=value)]
+        return []
 
     # -- the forward sweep: the staged function, with loop counters --------------
     def resolved(self, op):

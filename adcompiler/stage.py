@@ -466,6 +466,9 @@ class Stager:
         self.bind_name(name, self.op(appended, (xs, value)), call)
 
     def emit_return(self, value, node):
+        if isinstance(value, StaticDict):
+            raise self.error("returning a dict is not supported", node, construct="dict return",
+                             hint="return a tuple of the values instead")
         if isinstance(value, StaticTuple) and self.tuple_return:
             value = self.argument(value)
             self.body.append(Return(value=value, line=self.line))
@@ -529,7 +532,8 @@ class Stager:
         self.owned.add(self.env[name].name)
 
     def bind_name(self, name, value, node):
-        if isinstance(value, (StaticTuple, StaticDict, _Callee, _LocalFunction)):
+        if isinstance(value, (StaticTuple, StaticDict, _Callee, _LocalFunction)) or \
+                isinstance(value, Const) and isinstance(value.value, str):   # a key, a label
             self.env[name] = value                    # known at compile time: no statement
             return
         version = self.names.version(name) if name in self.env or name in self.params \
