@@ -1,4 +1,5 @@
-"""Adjoint rules for Python's operators and builtins, and adcompiler's runtime helpers.
+"""Adjoint rules for Python's operators and builtins (and the NumPy ufuncs they stand for), and
+adcompiler's runtime helpers.
 
 Each rule reads as the local derivative times the output's adjoint.
 """
@@ -6,35 +7,37 @@ Each rule reads as the local derivative times the output's adjoint.
 import builtins
 import operator
 
+import numpy as np
+
 from ..ir import copy_value
 from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, square,
                        stop_gradient, unbroadcast)
 from .registry import adjoint, nondifferentiable
 
 
-@adjoint(copy_value, operator.pos, float)
+@adjoint(copy_value, operator.pos, float, np.positive)
 def _(out, x):
     dx += dout
 
 
-@adjoint(operator.neg)
+@adjoint(operator.neg, np.negative)
 def _(out, x):
     dx -= dout
 
 
-@adjoint(operator.add)
+@adjoint(operator.add, np.add)
 def _(out, a, b):
     da += unbroadcast(dout, a)
     db += unbroadcast(dout, b)
 
 
-@adjoint(operator.sub)
+@adjoint(operator.sub, np.subtract)
 def _(out, a, b):
     da += unbroadcast(dout, a)
     db -= unbroadcast(dout, b)
 
 
-@adjoint(operator.mul)
+@adjoint(operator.mul, np.multiply)
 def _(out, a, b):
     da += unbroadcast(b * dout, a)
     db += unbroadcast(a * dout, b)
@@ -46,7 +49,7 @@ def _(out, x):
     dx += 2 * x * dout
 
 
-@adjoint(operator.truediv)
+@adjoint(operator.truediv, np.divide)
 def _(out, a, b):
     da += unbroadcast(dout / b, a)
     db += unbroadcast(-a / (b * b) * dout, b)

@@ -15,40 +15,6 @@ from .registry import adjoint, nondifferentiable
 
 # -- elementwise ------------------------------------------------------------------
 
-@adjoint(np.negative)
-def _(out, x):
-    dx -= dout
-
-
-@adjoint(np.positive)
-def _(out, x):
-    dx += dout
-
-
-@adjoint(np.add)
-def _(out, a, b):
-    da += unbroadcast(dout, a)
-    db += unbroadcast(dout, b)
-
-
-@adjoint(np.subtract)
-def _(out, a, b):
-    da += unbroadcast(dout, a)
-    db -= unbroadcast(dout, b)
-
-
-@adjoint(np.multiply)
-def _(out, a, b):
-    da += unbroadcast(b * dout, a)
-    db += unbroadcast(a * dout, b)
-
-
-@adjoint(np.divide)
-def _(out, a, b):
-    da += unbroadcast(dout / b, a)
-    db += unbroadcast(-a / (b * b) * dout, b)
-
-
 @adjoint(np.exp)
 def _(out, x):
     dx += out * dout
