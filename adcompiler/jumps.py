@@ -148,7 +148,9 @@ class Jumps:
         has_continue = _has(stmt.body, ast.Continue, False)
         has_return = _has(stmt.body, ast.Return, True)
         if not (has_break or has_continue or has_return):
-            return [stmt], []
+            new = copy.copy(stmt)                 # its own jumps, if any, are inner loops'
+            new.body = self.block(stmt.body, None)
+            return [new], []
         stop = self.fresh("stop")
         skip = self.fresh("skip")
         body = [_set(skip, False)] + self.block(stmt.body, _Loop(stop, skip))

@@ -237,6 +237,8 @@ class Stager:
             for (body, _), value in zip(branches, values):
                 body.append(Op(target=version, prim=copy_value, args=(value,), line=self.line,
                                joins=True))
+            if all(getattr(v, "name", None) in self.owned for v in values):
+                self.owned.add(version)
             merged[name] = Var(version)
         return merged
 
@@ -247,6 +249,9 @@ class Stager:
             name = None
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 name = node.id
+            elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name):        # out[i] = v changes out
+                name = node.value.id
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append" and isinstance(node.func.value, ast.Name):
                 name = node.func.value.id
@@ -276,6 +281,8 @@ class Stager:
             versions[name] = self.names.version(name)
             self.body.append(Op(target=versions[name], prim=copy_value, args=(self.env[name],),
                                 line=stmt.lineno, joins=True))
+            if getattr(self.env[name], "name", None) in self.owned:   # still the function's own
+                self.owned.add(versions[name])
             self.env[name] = Var(versions[name])
         before = dict(self.env)
         header_ops, self.body, outer = [], [], self.body
@@ -353,6 +360,12 @@ class Stager:
                 return StaticTuple(StaticTuple([_number(k), item]) for k, item in enumerate(sequence))
             return self.over([sequence], target.elts[1], index_name=target.elts[0].id)
         if fn is zip and node.args:
+            for arg in node.args:
+                if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) \
+                        and self.source.lookup(arg.func.id) in (reversed, enumerate, zip):
+                    raise self.error(f"{arg.func.id}() inside zip() is not supported", arg,
+                                     construct=f"zip over {arg.func.id}()",
+                                     hint="loop over range(len(...)) and index each sequence")
             sequences = [self.expr(a) for a in node.args]
             if all(isinstance(s, StaticTuple) for s in sequences):
                 return StaticTuple(StaticTuple(items) for items in zip(*sequences))
