@@ -236,10 +236,11 @@ class GradientFunction:
         if any(_is_tree_kind(k) for k in kinds):
             return self.general_trees(args, kinds)
         compiled = self.variant(kinds)
-        if self.last is not compiled:
-            self.last = compiled
-            if self.entry_function is not None and any(k != _SCALAR for k in kinds):
-                self.entry_function.source = compiled.source   # the array variant that ran last
+        self.last = compiled
+        entry = self.entry_function
+        if entry is not None and entry.source is not compiled.source \
+                and any(k != _SCALAR for k in kinds):
+            entry.source = compiled.source        # .source: the array variant that ran last
         result = compiled.function(*args)
         if self.with_value:
             value, grads = result
@@ -434,8 +435,12 @@ def _bound(method, wrt, with_value):
     def bound(*args, **kwargs):
         return inner(owner, *args, **kwargs)
     functools.update_wrapper(bound, method)
-    bound.source = inner.source
     bound.staged = inner.staged
+    bound.source_for = lambda *args, **kwargs: inner.source_for(owner, *args, **kwargs)
+    try:                                # known now unless it depends on the arguments' kinds
+        bound.source = inner.source
+    except ValueError:
+        pass
     bound.__adcompiler_gradient__ = True
     return bound
 

@@ -63,6 +63,9 @@ def kind_of(shape):
     """The kind (as in api._kind) a Shape stands for."""
     if shape is None or not hasattr(shape, "scalar"):
         return "other"
+    token = shape.token
+    if isinstance(token, tuple) and token[0] == "object":
+        return token[1]                     # an object of a user class: its class
     if shape.scalar:
         return "scalar"
     if shape.ndim is not None:

@@ -470,8 +470,6 @@ def method_calling_a_method(w, model, x):
     return model.loss(w, x, 0.3)
 
 
-@pytest.mark.xfail(strict=True, reason="self.predict(...) inside a method reached through a "
-                   "call pair is refused: 'no adjoint rule for `self.predict`'")
 def test_method_calling_another_method_of_self():
     check_grads(method_calling_a_method, (0.5, Affine(1.5, -0.25), 1.2), wrt=0)
 
@@ -488,9 +486,6 @@ def test_bound_method_passed_to_grad():
     assert "def predict_grad(" in dpredict.source
 
 
-@pytest.mark.xfail(strict=True, reason="grad(obj.method) whose method calls another method "
-                   "raises AttributeError (LazyGradient.source compares a fresh bound method "
-                   "with `is`)")
 def test_bound_method_calling_a_method_passed_to_grad():
     model = Affine(2.0, 0.5)
     dloss = grad(model.loss)

@@ -219,10 +219,6 @@ def test_generated_source_matches_snapshot(net):
     assert source == SNAPSHOT.read_text()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "API: when the float entry compiles, `.source` stays the float variant's source "
-    "(type guard + slow_path) even after calls with arrays ran another variant; a "
-    "LazyGradient's `.source` is the variant used last"))
 def test_source_after_an_array_call_is_the_variant_that_ran(net):
     args = small_problem()
     compiled = value_and_grad(net.loss, wrt=net.PARAMS)
