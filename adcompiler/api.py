@@ -28,11 +28,17 @@ _SCALAR, _ARRAY, _OTHER = "scalar", "array", "other"
 _PYTHON_SCALARS = (float, int)
 
 
+_ARRAY_KINDS = [f"{_ARRAY}{n}" for n in range(65)]
+
+
 def _kind(value):
-    if type(value) in _PYTHON_SCALARS:
+    kind = type(value)
+    if kind is float or kind is int:
         return _SCALAR
+    if kind is np.ndarray:
+        return _ARRAY_KINDS[value.ndim]
     if isinstance(value, np.ndarray):
-        return f"{_ARRAY}{value.ndim}"
+        return _ARRAY_KINDS[value.ndim]
     if isinstance(value, (numbers.Real, np.number, np.bool_)):
         return _SCALAR
     if value is None or isinstance(value, (str, bytes, type, tuple, list, dict)):
@@ -42,7 +48,7 @@ def _kind(value):
 
 def _real_input(name, value):
     """A wrt argument as a real number or float array, or a TypeError saying why not."""
-    if type(value) is float:
+    if type(value) is float or type(value) is np.ndarray and value.dtype.kind == "f":
         return value
     if type(value) is int:
         return float(value)
@@ -121,6 +127,8 @@ class GradientFunction:
         self._params = list(self._signature.parameters)
         self._tuple, self._wrt = _normalise_wrt(wrt, self._params, fn)
         self._positions = [self._params.index(w) for w in self._wrt]
+        self._wrt_positions = list(zip(self._positions, self._wrt))
+        self._variants = {}                    # (kinds, entry, rules version) -> _Compiled
         self._staged = None
         self._environment = None
         try:                                   # refuse what we can now, at grad() time
@@ -142,10 +150,14 @@ class GradientFunction:
     # -- compiling ---------------------------------------------------------
     def variant(self, kinds, entry=False):
         """The compiled variant for `kinds`; `entry` gives the guarded fast entry for floats."""
+        mine = self._variants.get((kinds, entry, registry.version))
+        if mine is not None:
+            return mine
         key = (tuple(self._wrt), self._tuple, self.with_value, kinds, entry, registry.version)
         per_function = _cache.setdefault(self.fn, {})
         if key not in per_function:
             per_function[key] = self._generate(kinds, entry)
+        self._variants[(kinds, entry, registry.version)] = per_function[key]
         return per_function[key]
 
     def _generate(self, kinds, entry):
@@ -219,8 +231,8 @@ class GradientFunction:
             args = tuple(bound.arguments[p] for p in self._params)
         args = list(args)
         kinds = list(map(_kind, args))
-        for pos, name in zip(self._positions, self._wrt):
-            if is_tree(args[pos]):              # a tuple, list or dict of arrays and numbers
+        for pos, name in self._wrt_positions:
+            if kinds[pos] is _OTHER and is_tree(args[pos]):   # a tuple, list or dict of them
                 structure, leaves = flatten(args[pos])
                 leaves = [_real_input(name, leaf) for leaf in leaves]
                 args[pos] = unflatten(structure, leaves)
@@ -228,6 +240,8 @@ class GradientFunction:
             else:
                 args[pos] = _real_input(name, args[pos])
                 kinds[pos] = _kind(args[pos])
+        if self._environment == []:
+            return args, tuple(kinds)
         return args, tuple(kinds) + self._environment_kinds()
 
     def general(self, *args, **kwargs):
