@@ -8,7 +8,7 @@ backward block that mirrors it.
 """
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass

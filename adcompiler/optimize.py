@@ -18,7 +18,7 @@ import operator
 
 from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
 from .ir import Var, _subscript
-from .lines import Line, assigned, parents, reads, target, targets, walk
+from .lines import Line, parents, reads, target, targets, walk
 from .saves import save_loop_values
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,

@@ -53,3 +53,28 @@ def fmt_ms(seconds):
 
 def verdict(ok):
     return "PASS" if ok else "FAIL"
+
+
+def numpy_benchmark_options(argv, description, title, profile_help):
+    """Parse --profile and --cpu-time, print the header line (and a note on a busy machine)."""
+    import argparse
+    import os
+    import sys
+
+    import numpy as np
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--profile", action="store_true", help=profile_help)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="measure CPU time instead of wall time: steadier on a busy "
+                             "machine; use with OPENBLAS_NUM_THREADS=1")
+    options = parser.parse_args(argv)
+    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    print(f"{title} (Python {sys.version.split()[0]}, NumPy {np.__version__}, "
+          f"BLAS threads: {threads or 'default'}, CPUs: {os.cpu_count()}, "
+          f"clock: {'CPU time' if options.cpu_time else 'wall'})\n")
+    if hasattr(os, "getloadavg") and not options.cpu_time:
+        load = os.getloadavg()[0]
+        if load > 0.75 * (os.cpu_count() or 1):
+            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock times "
+                  "will swing; OPENBLAS_NUM_THREADS=1 ... --cpu-time is steadier\n")
+    return options

@@ -21,7 +21,6 @@ Run from the repository root:  python benchmarks/bench_calls.py [--profile] [--c
 On a busy machine, OPENBLAS_NUM_THREADS=1 with --cpu-time gives steadier figures.
 """
 
-import argparse
 import math
 import os
 import re
@@ -37,7 +36,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from adcompiler import grad, value_and_grad                      # noqa: E402
-from benchmarks._timing import best_per_call, fmt_ms, fmt_us, verdict  # noqa: E402
+from benchmarks._timing import (best_per_call, fmt_ms, fmt_us, numpy_benchmark_options,  # noqa: E402
+                               verdict)
 
 RATIO_TARGET = 1.10
 ROUNDS = 15               # rounds of alternating measurements; the best one counts
@@ -211,22 +211,8 @@ def bench_scalar_loop(options):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", action="store_true",
-                        help="show where the time goes even when the target is met")
-    parser.add_argument("--cpu-time", action="store_true",
-                        help="measure CPU time instead of wall time (use with "
-                             "OPENBLAS_NUM_THREADS=1)")
-    options = parser.parse_args(argv)
-    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    print(f"Calls to helper functions (Python {sys.version.split()[0]}, NumPy {np.__version__}, "
-          f"BLAS threads: {threads or 'default'}, CPUs: {os.cpu_count()}, "
-          f"clock: {'CPU time' if options.cpu_time else 'wall'})\n")
-    if hasattr(os, "getloadavg") and not options.cpu_time:
-        load = os.getloadavg()[0]
-        if load > 0.75 * (os.cpu_count() or 1):
-            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock times "
-                  "will swing; OPENBLAS_NUM_THREADS=1 ... --cpu-time is steadier\n")
+    options = numpy_benchmark_options(argv, __doc__.split("\n")[0], "Calls to helper functions",
+                                      "show where the time goes even when the target is met")
     ok, _ = bench_mlp(options)
     bench_scalar_loop(options)
     print(f"overall: {verdict(ok)}")

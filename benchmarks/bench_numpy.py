@@ -25,11 +25,9 @@ measure CPU time with single-threaded BLAS:
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_numpy.py --cpu-time
 """
 
-import argparse
 import ast
 import importlib.util
 import inspect
-import os
 import re
 import statistics
 import sys
@@ -45,7 +43,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from adcompiler import grad, runtime, value_and_grad                   # noqa: E402
-from benchmarks._timing import best_per_call, fmt_ms, fmt_us, verdict   # noqa: E402
+from benchmarks._timing import (best_per_call, fmt_ms, fmt_us, numpy_benchmark_options,  # noqa: E402
+                               verdict)
 
 NET_RATIO_TARGET = 1.10
 SOFTPLUS_RATIO_TARGET = 1.05
@@ -299,22 +298,8 @@ def bench_softplus(options):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", action="store_true",
-                        help="time the generated code statement by statement even on a pass")
-    parser.add_argument("--cpu-time", action="store_true",
-                        help="measure CPU time instead of wall time: steadier on a busy "
-                             "machine; use with OPENBLAS_NUM_THREADS=1")
-    args = parser.parse_args(argv)
-    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    print(f"NumPy gradients (Python {sys.version.split()[0]}, NumPy {np.__version__}, "
-          f"BLAS threads: {threads or 'default'}, CPUs: {os.cpu_count()}, "
-          f"clock: {'CPU time' if args.cpu_time else 'wall'})\n")
-    if hasattr(os, "getloadavg") and not args.cpu_time:
-        load = os.getloadavg()[0]
-        if load > 0.75 * (os.cpu_count() or 1):
-            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock times "
-                  "will swing; OPENBLAS_NUM_THREADS=1 ... --cpu-time is steadier\n")
+    args = numpy_benchmark_options(argv, __doc__.split("\n")[0], "NumPy gradients",
+                                   "time the generated code statement by statement even on a pass")
     ok_net = bench_two_layer_net(args)
     ok_softplus = bench_softplus(args)
     print(f"overall: {verdict(ok_net and ok_softplus)}")
