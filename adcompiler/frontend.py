@@ -7,7 +7,6 @@ what they are, never by their spelling.
 
 import ast
 import builtins
-import hashlib
 import inspect
 import linecache
 from dataclasses import dataclass, field
@@ -58,14 +57,6 @@ class FunctionSource:
         space = self.fn.__globals__.get("__builtins__", builtins)
         space = space if isinstance(space, dict) else vars(space)
         return space.get(name, _MISSING)
-
-    def is_free(self, name):
-        return name in self.fn.__code__.co_freevars
-
-    @property
-    def source_hash(self):
-        text = ast.dump(self.node, include_attributes=True) + self.filename
-        return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 _module_cache = {}

@@ -131,9 +131,6 @@ class Op:
         if getattr(self.prim, "__name__", None) == "appended" and self.func is None:
             return ast.BinOp(left=args[0], op=ast.Add(),
                              right=ast.List(elts=[args[1]], ctx=ast.Load()))
-        if self.func is None and self.method is None \
-                and getattr(self.prim, "__module__", "").startswith("adcompiler"):
-            self.func = ast.Name(id=self.prim.__name__, ctx=ast.Load())
         if self.method is not None:
             attribute = ast.Attribute(value=args[0], attr=self.method, ctx=ast.Load())
             if self.func is None:                     # an attribute such as x.T
@@ -148,7 +145,10 @@ class Op:
             return ast.Compare(left=args[0], ops=[_COMPARE_AST[self.prim]()],
                                comparators=[args[1]])
         keywords = [ast.keyword(arg=k, value=a.to_ast()) for k, a in self.kwargs]
-        return ast.Call(func=self.func, args=args, keywords=keywords)
+        func = self.func
+        if func is None:        # a runtime helper, by its own name (the generated code binds it)
+            func = ast.Name(id=self.prim.__name__, ctx=ast.Load())
+        return ast.Call(func=func, args=args, keywords=keywords)
 
     def to_ast(self):
         return ast.Assign(targets=[ast.Name(id=self.target, ctx=ast.Store())],

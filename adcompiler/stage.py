@@ -40,15 +40,6 @@ class StaticTuple(tuple):
                     is_list=self.is_list)
 
 
-def _literal(value):
-    """A constant the printer can spell, or None."""
-    if value is None or isinstance(value, (bool, int, float, complex, str)):
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-            return None
-        return ast.Constant(value=value)
-    return None
-
-
 class Stager:
     def __init__(self, source, tuple_return=False, structures=None):
         self.source = source
