@@ -176,7 +176,7 @@ class GradientFunction:
                 wrt[at:at + 1] = leaves
         known = shapes(staged, named_kinds, calls.callee_hook(stage, shapes))
         scalars = {name for name, shape in known.values.items() if shape.scalar}
-        names = Names(staged.user_names)
+        names = Names(staged.user_names, staged.temporaries)
         adjoint = differentiate(staged, wrt, registry, names, known, with_value=self.with_value,
                                 as_tuple=self._tuple or bool(structures), calls=calls)
         output = adjoint.output
@@ -361,7 +361,7 @@ def _compile_pair(pair, calls):
         known = shapes(staged, {p: pair.kinds.get(p, "other") for p in staged.params},
                        calls.callee_hook(stage, shapes))
         scalars = {name for name, shape in known.values.items() if shape.scalar}
-        names = Names(staged.user_names)
+        names = Names(staged.user_names, staged.temporaries)
         adjoint = differentiate(staged, pair.active, registry, names, known, pullback=True,
                                 calls=calls, reserved={pair.forward: pair.forward.name,
                                                        pair.backward: pair.backward.name})

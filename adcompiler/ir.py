@@ -255,6 +255,7 @@ class StagedFunction:
     body: list                     # Op / Effect / Return
     source: object                 # the FunctionSource it came from
     user_names: set = field(default_factory=set)   # every name the user's code uses
+    temporaries: set = field(default_factory=set)  # the names among them staging made up
 
     def to_ast(self):
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in self.params],

@@ -3,8 +3,9 @@
 class Names:
     """Hands out fresh, deterministic names that collide with nothing the user wrote."""
 
-    def __init__(self, taken):
+    def __init__(self, taken, temporaries=()):
         self.taken = set(taken)
+        self.temporaries = set(temporaries)   # names handed out by temp(), here or before
         self._temps = 0
 
     def claim(self, name):
@@ -25,13 +26,19 @@ class Names:
             self._temps += 1
             name = f"t{self._temps}"
             if name not in self.taken:
+                self.temporaries.add(name)
                 return self.claim(name)
+
+    def is_temp(self, name):
+        """Whether `name` is one of the compiler's temporaries (`t1`, `t2`, ...)."""
+        return name in self.temporaries
 
     def release_temp(self, name):
         """Give back the temporary handed out last (it was renamed after a user variable)."""
         if name == f"t{self._temps}":
             self._temps -= 1
         self.taken.discard(name)
+        self.temporaries.discard(name)
 
     def adjoint(self, name):
         """`d` + name, or `d_` + name, `d_name_1`, ... when the user has those names."""

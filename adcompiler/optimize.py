@@ -112,7 +112,9 @@ class _Rename(ast.NodeTransformer):
         if node.id == self.name and isinstance(node.ctx, ast.Load):
             if isinstance(self.replacement, ast.Name):
                 return ast.copy_location(ast.Name(id=self.replacement.id, ctx=ast.Load()), node)
-            return ast.copy_location(ast.Constant(self.replacement.value), node)
+            if isinstance(self.replacement, ast.Constant):
+                return ast.copy_location(ast.Constant(self.replacement.value), node)
+            return self.replacement                  # an expression, moved into its one use
         return node
 
 
@@ -311,6 +313,40 @@ def keep_output_value(adjoint):
     ret.value.elts[0] = ast.Name(id=kept, ctx=ast.Load())
 
 
+def fold_single_uses(lines, is_temp, keep=()):
+    """A temporary that only the very next forward statement reads is written into it:
+    ``t13 = W1 * W1; t14 = np.sum(t13)`` becomes ``t14 = np.sum(W1 * W1)``.
+
+    The value then dies as soon as it is used, as in a hand-written pass, instead
+    of holding its memory until the gradient returns. Only straight-line forward
+    statements at the top level take part; a staged statement is one operation on
+    names and numbers, so the folded value is still evaluated just before its use.
+    """
+    uses = {}
+    for line in walk(lines):
+        for node in ast.walk(line.node):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                uses[node.id] = uses.get(node.id, 0) + 1
+    i = 0
+    while i < len(lines) - 1:
+        line, following = lines[i], lines[i + 1]
+        name = target(line.node)
+        if _plain_forward(line) and _plain_forward(following) and name is not None \
+                and is_temp(name) and name not in keep and uses.get(name) == 1 \
+                and name in reads(following.node):
+            following.node.value = _Rename(name, line.node.value).visit(following.node.value)
+            del lines[i]
+        else:
+            i += 1
+    return lines
+
+
+def _plain_forward(line):
+    return isinstance(line.node, ast.Assign) and not (
+        line.backward or line.compound or line.carry or line.update is not None
+        or line.kill is not None)
+
+
 def optimize(adjoint, scalar_names):
     """Run every pass over an Adjoint's lines, in order."""
     drop_zeros(adjoint)
@@ -322,6 +358,8 @@ def optimize(adjoint, scalar_names):
     save_loop_values(adjoint)
     keep_output_value(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
+    fold_single_uses(adjoint.lines, adjoint.namespace.names.is_temp,
+                     adjoint.keep | adjoint.live_out)
     names = adjoint.gradient_names
     adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)
     return adjoint

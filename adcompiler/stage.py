@@ -108,7 +108,8 @@ class Stager:
         self.check_writes()
         name = self.source.name
         return StagedFunction(name=name, params=self.params, body=self.body,
-                              source=self.source, user_names=set(self.names.taken))
+                              source=self.source, user_names=set(self.names.taken),
+                              temporaries=set(self.names.temporaries))
 
     def check_writes(self):
         """Refuse a write into an array or list that another name still sees.
