@@ -1,0 +1,62 @@
+"""The optimisation passes, seen through the code they leave behind."""
+
+import math
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adcompiler import check_grads, grad, value_and_grad
+
+
+def forward_of(source):
+    """The forward sweep's statements of a generated gradient, as text."""
+    forward = source.split("# forward\n")[1].split("# backward")[0]
+    return [line.strip() for line in forward.splitlines() if line.strip()]
+
+
+def sum_of_squares(w, b):
+    return np.sum(w * w) + np.sum(b)
+
+
+def sigmoid_of_negative(x):
+    return 1.0 / (1 + math.exp(-x))
+
+
+def temporary_used_twice(x):
+    u = np.exp(-x)
+    return np.sum(u * u) + np.sum(-x)
+
+
+def user_names_stay(x):
+    square = x * x
+    total = np.sum(square)
+    return total
+
+
+def test_a_temporary_read_once_by_the_next_statement_is_folded_into_it():
+    source = value_and_grad(sum_of_squares).source_for(np.ones(3), np.ones(2))
+    assert "t2 = np.sum(w * w)" in forward_of(source)
+
+
+def test_a_value_the_backward_sweep_reads_keeps_its_name():
+    forward = forward_of(grad(sigmoid_of_negative).source)
+    # exp's adjoint reads its output; 1 + t and 1 / t are read by 1 / t's adjoint
+    assert forward[0].startswith("t2 = math.exp(-x)")
+    assert any(re.match(r"t\d+ = 1 \+ t2$", line) for line in forward)
+
+
+def test_user_names_are_never_folded():
+    forward = forward_of(value_and_grad(user_names_stay).source_for(np.ones(3)))
+    assert "square = x * x" in forward or "square = square(x)" in forward
+    assert any(line.startswith("total = ") for line in forward)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-2, 2), min_size=1, max_size=4))
+def test_folded_code_still_gives_the_exact_gradient(values):
+    x = np.array(values)
+    check_grads(temporary_used_twice, (x,))
+    check_grads(sum_of_squares, (x, x[:1] * 2))
+    check_grads(sigmoid_of_negative, (float(values[0]),))
