@@ -91,6 +91,20 @@ def free_constants(staged):
     return found
 
 
+def array_kind(ndim, full):
+    """The kind of an array argument: ``"array2"``, or ``"array2f"`` when no axis has
+    length 1 (a *full* array, which broadcasting can only extend by leading axes)."""
+    return f"array{ndim}{'f' if full else ''}"
+
+
+def parse_array_kind(kind):
+    """(ndim, full) of an array kind, None for any other kind."""
+    if isinstance(kind, str) and kind.startswith("array"):
+        full = kind.endswith("f")
+        return int(kind[5:-1] if full else kind[5:]), full
+    return None
+
+
 @dataclass(frozen=True)
 class Shape:
     """What the compiler knows of a value's shape.
@@ -98,9 +112,12 @@ class Shape:
     `token` names a class of values known to share one shape: two values with
     the same token have equal shapes. The token ``"scalar"`` is a single,
     immutable number (a Python or NumPy scalar). `ndim` is None where unknown.
+    `full`: no axis has length 1, so in a broadcast the value's axes are the
+    result's last ones, unchanged.
     """
     token: object
     ndim: object = None
+    full: bool = False
 
     @property
     def scalar(self):
@@ -122,6 +139,15 @@ _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.amax
 _PRODUCTS = {np.dot, np.matmul, operator.matmul}
 
 
+def is_elementwise(prim):
+    """An operator or ufunc that works element by element, broadcasting its operands
+    (np.matmul is a ufunc too, but a generalised one with a core signature)."""
+    try:
+        return prim in ELEMENTWISE or isinstance(prim, np.ufunc) and prim.signature is None
+    except TypeError:                     # an unhashable callable
+        return False
+
+
 def _hashable(prim):
     try:
         hash(prim)
@@ -137,14 +163,14 @@ class _Shapes:
         self._tokens = 0
         self.callee = callee
 
-    def new(self, ndim=None):
+    def new(self, ndim=None, full=False):
         """A shape known to no one else (no equality with any other)."""
         self._tokens += 1
-        return Shape(self._tokens, ndim)
+        return Shape(self._tokens, ndim, full)
 
-    def named(self, op, ndim=None):
+    def named(self, op, ndim=None, full=False):
         """The shape of a new result, named after the operation (stable between passes)."""
-        return Shape(("result", op.target), ndim)
+        return Shape(("result", op.target), ndim, full and ndim is not None)
 
     def of(self, atom):
         if isinstance(atom, Var):
@@ -163,8 +189,9 @@ class _Shapes:
             return SCALAR
         if isinstance(kind, type):               # an object of a user class
             return Shape(("object", kind))
-        if isinstance(kind, str) and kind.startswith("array"):
-            return self.new(int(kind[5:]))
+        array = parse_array_kind(kind)
+        if array is not None:
+            return self.new(*array)
         return self.new()
 
     def broadcast(self, op, a, b):
@@ -172,8 +199,13 @@ class _Shapes:
             return b
         if b.scalar or a.token == b.token:
             return a
-        ndim = max(a.ndim, b.ndim) if a.ndim is not None and b.ndim is not None else None
-        return self.named(op, ndim)
+        if a.ndim is None or b.ndim is None:
+            return self.named(op)
+        if a.full and a.ndim >= b.ndim:        # b fits inside a: the result is a's shape
+            return a
+        if b.full and b.ndim >= a.ndim:
+            return b
+        return self.named(op, max(a.ndim, b.ndim), a.full and b.full)
 
     def result(self, op):
         prim = op.prim
@@ -188,12 +220,15 @@ class _Shapes:
                                {k: self.of(a) for k, a in kwargs.items()})
             if kind == "scalar":
                 return SCALAR
+            array = parse_array_kind(kind)
+            if array is not None:
+                return self.named(op, *array)
             if kind is not None:
-                return self.named(op, int(kind[5:]) if kind.startswith("array") else None)
-        if prim in _ELEMENTWISE_1 or isinstance(prim, np.ufunc) and prim.nin == 1 and args:
+                return self.named(op)
+        ufunc = isinstance(prim, np.ufunc) and prim.signature is None
+        if prim in _ELEMENTWISE_1 or ufunc and prim.nin == 1 and args:
             return args[0]
-        if (prim in _ELEMENTWISE_2 or isinstance(prim, np.ufunc) and prim.nin == 2) \
-                and len(args) == 2:
+        if (prim in _ELEMENTWISE_2 or ufunc and prim.nin == 2) and len(args) == 2:
             return self.broadcast(op, *args)
         if prim in (max, min) and all(a.scalar for a in args):
             return SCALAR
@@ -210,9 +245,9 @@ class _Shapes:
                 else SHAPE_TUPLE
         if prim is operator.getitem and isinstance(op.args[1], (Var, Const)) \
                 and self.of(op.args[1]).scalar and args[0].ndim:
-            return SCALAR if args[0].ndim == 1 else self.named(op, args[0].ndim - 1)
+            return SCALAR if args[0].ndim == 1 else self.named(op, args[0].ndim - 1, args[0].full)
         if prim is np.transpose and len(op.args) == 1 and not kwargs:
-            return self.named(op, args[0].ndim)
+            return self.named(op, args[0].ndim, args[0].full)
         return self.named(op)
 
     def reduction(self, op, x, kwargs):
@@ -224,15 +259,15 @@ class _Shapes:
         if axis is None or isinstance(axis, Const) and axis.value is None:
             return self.named(op, x.ndim) if keep else SCALAR
         if isinstance(axis, Const) and isinstance(axis.value, int) and x.ndim is not None:
-            return self.named(op, x.ndim if keep else x.ndim - 1)
+            return self.named(op, x.ndim, False) if keep else self.named(op, x.ndim - 1, x.full)
         return self.named(op)
 
     def product(self, op, a, b):
         dims = (a.ndim, b.ndim)
         if dims == (1, 1):
             return SCALAR
-        if dims in ((2, 2), (2, 1), (1, 2)):
-            return self.named(op, sum(dims) - 2)
+        if dims in ((2, 2), (2, 1), (1, 2)):      # the axes left are the operands' own
+            return self.named(op, sum(dims) - 2, a.full and b.full)
         return self.named(op)
 
 
@@ -240,7 +275,7 @@ def shapes(staged, kinds, callee=None):
     """The Shape of every name, given the kinds of the parameters and free constants.
 
     `kinds` maps a parameter or free constant's name to ``"scalar"``,
-    ``"array<ndim>"`` or ``"other"``.
+    ``"array<ndim>"`` (``"array<ndim>f"`` for a full one) or ``"other"``.
     """
     known = _Shapes(staged, kinds, callee)
     for p in staged.params:

@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 
 from . import runtime
-from .analyze import free_constants, shapes
+from .analyze import array_kind, free_constants, shapes
 from .calls import Calls
 from .codegen import build, render, render_pair
 from .errors import DifferentiationError
@@ -28,17 +28,17 @@ _SCALAR, _ARRAY, _OTHER = "scalar", "array", "other"
 _PYTHON_SCALARS = (float, int)
 
 
-_ARRAY_KINDS = [f"{_ARRAY}{n}" for n in range(65)]
+_ARRAY_KINDS = [array_kind(n, False) for n in range(65)]
+_FULL_ARRAY_KINDS = [array_kind(n, True) for n in range(65)]
 
 
 def _kind(value):
     kind = type(value)
     if kind is float or kind is int:
         return _SCALAR
-    if kind is np.ndarray:
-        return _ARRAY_KINDS[value.ndim]
     if isinstance(value, np.ndarray):
-        return _ARRAY_KINDS[value.ndim]
+        shape = value.shape
+        return _ARRAY_KINDS[len(shape)] if 1 in shape else _FULL_ARRAY_KINDS[len(shape)]
     if isinstance(value, (numbers.Real, np.number, np.bool_)):
         return _SCALAR
     if value is None or isinstance(value, (str, bytes, type, tuple, list, dict)):

@@ -17,6 +17,8 @@ import os
 import sysconfig
 import types
 
+from .analyze import array_kind, parse_array_kind
+
 _LIBRARY_PATHS = tuple(os.path.realpath(p) for p in {
     sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 
@@ -52,10 +54,12 @@ class Pair:
 
 
 def _short(kind):
+    """s (scalar), a2 (a full 2-d array), b2 (one with an axis of length 1), o (other)."""
     if kind == "scalar":
         return "s"
-    if isinstance(kind, str) and kind.startswith("array"):
-        return "a" + kind[5:]
+    array = parse_array_kind(kind)
+    if array is not None:
+        return ("a" if array[1] else "b") + str(array[0])
     return "o"
 
 
@@ -69,7 +73,7 @@ def kind_of(shape):
     if shape.scalar:
         return "scalar"
     if shape.ndim is not None:
-        return f"array{shape.ndim}"
+        return array_kind(shape.ndim, shape.full)
     return "other"
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runtime
-from .analyze import BASIC_INDEX, ELEMENTWISE, SCALAR, active_names, walk_ops
+from .analyze import BASIC_INDEX, SCALAR, active_names, is_elementwise, walk_ops
 from .runtime import SHAPE_ONLY
 from .calls import kind_of
 from .frontend import _MISSING
@@ -451,11 +451,7 @@ class Template:
         return self.is_active(atom)
 
     def elementwise(self):
-        prim = self.op.prim
-        try:
-            return prim in ELEMENTWISE or isinstance(prim, np.ufunc)
-        except TypeError:
-            return False
+        return is_elementwise(self.op.prim)
 
     def accumulate(self, stmt, element, extra):
         target = ast.Name(id=self.reverser.adjoint(element.name), ctx=ast.Store())
@@ -501,10 +497,19 @@ class _Substitute(ast.NodeTransformer):
         result = t.reverser.shapes.of(Var(t.op.target))
         if target.token == result.token:
             return self.visit(node.args[0])
+        total = ast.Attribute(value=ast.Name(id=t.reverser.namespace.name_for(np, "np"),
+                                             ctx=ast.Load()), attr="sum", ctx=ast.Load())
         if target.scalar:
-            total = ast.Attribute(value=ast.Name(id=t.reverser.namespace.name_for(np, "np"),
-                                                 ctx=ast.Load()), attr="sum", ctx=ast.Load())
             return ast.Call(func=total, args=[self.visit(node.args[0])], keywords=[])
+        if target.full and target.ndim is not None and result.ndim is not None:
+            # a full operand's axes are the result's last ones: sum over the leading others
+            extra = result.ndim - target.ndim
+            if extra == 0:
+                return self.visit(node.args[0])
+            axes = ast.Constant(0) if extra == 1 else ast.Tuple(
+                elts=[ast.Constant(i) for i in range(extra)], ctx=ast.Load())
+            return ast.Call(func=total, args=[self.visit(node.args[0])],
+                            keywords=[ast.keyword(arg="axis", value=axes)])
         return None
 
     def visit_Subscript(self, node):
