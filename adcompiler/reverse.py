@@ -39,6 +39,8 @@ class Adjoint:
     seeded: set = field(default_factory=set)   # adjoints that hold a value from the start
     live_out: set = field(default_factory=set)  # names read after the end (a pair's output)
     owned_gradients: tuple = ()       # per wrt parameter: an array the code allocated itself
+    shapes: object = None             # what analyze.shapes knows of the primal names
+    active: set = field(default_factory=set)   # primal names with an adjoint (float values)
 
 
 class Reverser:
@@ -94,7 +96,7 @@ class Reverser:
                        gradient_names=[self.adjoints.get(p) for p in self.wrt],
                        seed=seed, seeded=seeded,
                        live_out={leaf.name for leaf in leaves(output) if isinstance(leaf, Var)}
-                       if self.pullback else set())
+                       if self.pullback else set(), shapes=self.shapes, active=set(self.active))
 
     def seed_from_argument(self, output, line):
         """The backward function's argument: the output's adjoint, or a sequence of them."""

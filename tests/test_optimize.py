@@ -60,3 +60,42 @@ def test_folded_code_still_gives_the_exact_gradient(values):
     check_grads(temporary_used_twice, (x,))
     check_grads(sum_of_squares, (x, x[:1] * 2))
     check_grads(sigmoid_of_negative, (float(values[0]),))
+
+
+def weighted_sums(x, y):
+    return 3.0 * np.sum(x * y) + np.sum(np.exp(-x) / (1 + y * y)) - np.sum(x) * np.sum(y - x)
+
+
+def test_a_full_sum_adjoint_stays_a_number():
+    source = value_and_grad(sum_of_squares).source_for(np.ones(3), np.ones(2))
+    assert "unreduce" not in source
+    assert re.search(r"dw = 2(\.0)? \* w ", source)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_full_sum_adjoints_kept_as_numbers_give_the_exact_gradient(data):
+    from hypothesis.extra import numpy as hnp
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
+                                                         max_side=3))
+    dtype = data.draw(st.sampled_from([np.float64, np.float32]))
+    x, y = (data.draw(hnp.arrays(dtype, shape, elements=st.floats(-2, 2, width=32)))
+            for shape in shapes.input_shapes)
+    tolerance = dict(rtol=1e-2, atol=1e-2) if dtype == np.float32 else {}
+    dx, dy = grad(weighted_sums, wrt=(0, 1))(x, y)
+    assert dx.shape == x.shape and dy.shape == y.shape and dx.dtype == dtype
+    check_grads(weighted_sums, (x, y), wrt=(0, 1), **tolerance)
+
+
+def product_of_three(x, y, z):
+    return np.sum(x * y * z)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 3), st.integers(2, 4), st.integers(0, 2 ** 16))
+def test_a_full_sum_adjoint_meeting_a_smaller_operand_is_spread(n, m, seed):
+    # x * y is (n, 1), z is (m,): the sum's adjoint must still cover (n, m)
+    rng = np.random.default_rng(seed)
+    args = (rng.normal(size=(n, 1)), rng.normal(size=(n, 1)), rng.normal(size=m))
+    check_grads(product_of_three, args, wrt=(0,))
+    check_grads(product_of_three, args, wrt=(0, 1, 2))

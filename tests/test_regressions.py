@@ -57,3 +57,16 @@ def test_reversed_inside_zip_is_refused_with_the_line():
     with pytest.raises(DifferentiationError, match=r"reversed\(\) inside zip\(\)") as info:
         grad(zip_with_reversed)
     assert "zip(out, reversed(weights))" in str(info.value)
+
+
+def counts_above(x):
+    counts = (x > 0) * 1 + (x > 1) * 1          # booleans made integers, then added
+    return np.sum(x * counts)
+
+
+def test_multiplying_booleans_by_one_is_not_simplified_away():
+    # `(x > 0) * 1` once lost its `* 1`, so the sum of two masks became a logical or
+    x = np.array([-1.0, 0.5, 2.0])
+    value, dx = value_and_grad(counts_above)(x)
+    assert value == 0.5 + 2 * 2.0
+    np.testing.assert_array_equal(dx, [0.0, 1.0, 2.0])
