@@ -13,17 +13,14 @@ import copy
 
 from . import runtime
 from .lines import Line, assigned, reads, target, walk
+from .simplify import is_number, simplify_expr
 
 
 # -- structural zeros ---------------------------------------------------------------
 
-def _is_number(node, value):
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == value
-
-
 def is_zero(node):
     """A product with a literal zero factor: structurally zero, whatever the other factors."""
-    if _is_number(node, 0):
+    if is_number(node, 0):
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         return is_zero(node.left) or is_zero(node.right)
@@ -51,7 +48,6 @@ def drop_zeros(adjoint):
     zero: rules are linear in it, so the statements reading it go too, and a
     gradient that is zero is returned as ``0.0``.
     """
-    from .optimize import simplify_expr
     lines = _prune(adjoint.lines, lambda ln: isinstance(ln.node, ast.AugAssign)
                    and is_zero(simplify_expr(copy.deepcopy(ln.node.value))))
     candidates = set(adjoint.adjoint_of) | {target(ln.node) for ln in walk(lines)

@@ -130,7 +130,7 @@ BASIC_INDEX = Shape("basic index")   # an index of numbers, slices, None and ...
 SHAPE_TUPLE = Shape("shape tuple")   # what np.shape gives: a tuple of ints
 
 _ELEMENTWISE_1 = {copy_value, operator.neg, operator.pos, operator.not_, abs, runtime.astype,
-                  np.copy}
+                  runtime.step, np.copy}
 _ELEMENTWISE_2 = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
                   operator.floordiv, operator.mod, operator.lt, operator.le, operator.gt,
                   operator.ge, operator.eq, operator.ne}

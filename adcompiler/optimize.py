@@ -5,144 +5,27 @@ The passes rewrite a tree of `Line`s (see lines.py), in this order:
 - `drop_zeros` (accumulate.py): contributions that are structurally zero go;
 - `lower_accumulations` (accumulate.py): an adjoint's first `+=` becomes `=`,
   and zeros are written only where a path needs one;
-- `simplify`: fold constants, multiplications by one, double negations;
+- `simplify` (simplify.py): fold constants, multiplications by one, double negations;
 - `propagate_copies`: `dsigx = dden` and the seed `dout = 1.0` fold into their uses;
 - `eliminate_dead`: drop statements whose result nobody reads;
+- `scalar_spreads` (array_passes.py): a full sum's adjoint stays a number;
 - `save_loop_values` (saves.py): what the backward sweep reads of a loop is pushed
   on the way forward and popped on the way back;
-- `accumulate_safely` (accumulate.py): `+=` in place only on what the code owns.
+- `accumulate_safely` (accumulate.py): `+=` in place only on what the code owns;
+- `multiply_in_place` (array_passes.py): ``dY = E * dX`` becomes ``dX *= E`` where
+  nothing else reads dX;
+- `fold_single_uses`: a forward temporary read once, by the next statement, is
+  written into it.
 """
 
 import ast
-import copy
-import functools
-import operator
 
-from . import runtime
 from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
+from .array_passes import multiply_in_place, scalar_spreads
 from .ir import Var, _subscript
 from .lines import Line, parents, reads, target, targets, walk
 from .saves import save_loop_values
-
-_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-         ast.Div: operator.truediv, ast.Pow: operator.pow}
-
-
-def _is_number(node, *values):
-    ok = isinstance(node, ast.Constant) and type(node.value) in (int, float)
-    return ok and (not values or node.value in values)
-
-
-def _neg(node, floats):
-    return simplify_expr(ast.UnaryOp(op=ast.USub(), operand=node), floats)
-
-
-def _surely_float(node, floats):
-    """Whether `node` is surely a float (or float array), so ``1 * node`` may drop its 1.
-
-    True of anything reading an adjoint (adjoints are floats) or a float number,
-    and of a true division; a user's ``mask * 1`` turns booleans into integers
-    and must stay.
-    """
-    if isinstance(node, ast.Name):
-        return node.id in floats
-    if isinstance(node, ast.Constant):
-        return type(node.value) is float
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.USub) and _surely_float(node.operand, floats)
-    if isinstance(node, ast.BinOp):
-        return isinstance(node.op, ast.Div) or isinstance(node.op, _ARITHMETIC) and (
-            _surely_float(node.left, floats) or _surely_float(node.right, floats))
-    return False
-
-
-def simplify_expr(node, floats=frozenset()):
-    """`node` with constants folded and identities applied, bottom-up.
-
-    `floats` are names known to hold floats (the adjoints): an identity such as
-    ``1 * e`` or ``e - 0`` is applied only where e is surely a float, since on
-    booleans or integers it would change the value's type.
-    """
-    for field, value in ast.iter_fields(node):
-        if isinstance(value, ast.expr):
-            setattr(node, field, simplify_expr(value, floats))
-        elif isinstance(value, list):
-            setattr(node, field, [simplify_expr(v, floats) if isinstance(v, ast.expr) else v
-                                  for v in value])
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = node.operand
-        if _is_number(inner):
-            return ast.Constant(-inner.value)
-        if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.USub):
-            return inner.operand
-        if isinstance(inner, ast.BinOp) and isinstance(inner.op, (ast.Mult, ast.Div)) \
-                and _is_number(inner.left):
-            inner.left = ast.Constant(-inner.left.value)
-            return inner
-        return node
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-            and node.func.attr == "sum" and len(node.args) == 1 and not node.keywords \
-            and _is_number(node.args[0]):
-        return node.args[0]                       # np.sum of a number is the number
-    if not isinstance(node, ast.BinOp):
-        return node
-    left, right, op = node.left, node.right, node.op
-    if _is_number(left) and _is_number(right) and type(op) in _FOLD:
-        try:
-            value = _FOLD[type(op)](left.value, right.value)
-        except (ArithmeticError, ValueError):
-            return node
-        if type(value) in (int, float) and abs(value) < 1e15:
-            return ast.Constant(value)
-        return node
-    if isinstance(op, ast.Mult):
-        if _is_number(left, 1) and _surely_float(right, floats):
-            return right
-        if _is_number(right, 1) and _surely_float(left, floats):
-            return left
-        if _is_number(left, -1) and _surely_float(right, floats):
-            return _neg(right, floats)
-        if _is_number(right, -1) and _surely_float(left, floats):
-            return _neg(left, floats)
-        if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) \
-                and isinstance(left.operand, (ast.Name, ast.Constant)):
-            node.left = left.operand                 # (-a) * b is -(a * b)
-            return ast.UnaryOp(op=ast.USub(), operand=node)
-    if isinstance(op, (ast.Div, ast.Pow)) and _is_number(right, 1) and _surely_float(left, floats):
-        return left
-    if isinstance(op, ast.Sub) and _is_number(right, 0) and _surely_float(left, floats):
-        return left                               # x - 0 is x, -0.0 included
-    if isinstance(op, ast.Sub) and _is_number(left, 0) and not isinstance(right, ast.Constant) \
-            and _surely_float(right, floats):
-        return _neg(right, floats)                # 0 - x is -x
-    return node
-
-
-def float_names(adjoint):
-    """Names surely holding floats: the adjoints, the active values (computed from the
-    float inputs by differentiable operations) and what float arithmetic makes of them."""
-    floats = set(adjoint.adjoint_of) | set(adjoint.active)
-    for line in walk(adjoint.lines):
-        name = target(line.node)
-        if name is not None and isinstance(line.node, ast.Assign) \
-                and _surely_float(line.node.value, floats):
-            floats.add(name)
-    return floats
-
-
-def simplify(lines, floats=frozenset()):
-    """Simplify every expression (`floats`: see simplify_expr); ``d += -e`` becomes ``d -= e``."""
-    for line in walk(lines):
-        node = line.node
-        for field in ("value", "test", "iter"):
-            if getattr(node, field, None) is not None:
-                setattr(node, field, simplify_expr(getattr(node, field), floats))
-        if isinstance(node, ast.AugAssign) and isinstance(node.value, ast.UnaryOp) \
-                and isinstance(node.value.op, ast.USub):
-            node.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
-            node.value = node.value.operand
-    return lines
-
+from .simplify import is_number, float_names, simplify
 
 class _Rename(ast.NodeTransformer):
     def __init__(self, name, replacement):
@@ -198,7 +81,7 @@ def propagate_copies(lines, foldable, keep=(), floats=frozenset()):
             if isinstance(value, ast.Name):
                 if value.id not in foldable or any(j > i for j in writes.get(value.id, ())):
                     continue
-            elif not _is_number(value):
+            elif not is_number(value):
                 continue
             rename = _Rename(name, value)
             for later in order[i + 1:]:
@@ -354,109 +237,6 @@ def keep_output_value(adjoint):
     ret.value.elts[0] = ast.Name(id=kept, ctx=ast.Load())
 
 
-def scalar_spreads(adjoint, scalar_names):
-    """A full reduction's adjoint ``g = unreduce(s, x)`` (the number s at every entry of
-    x's shape) read once, as an operand of ``+ - * /`` whose other operand has x's
-    shape, is s itself there: ``dW = 2 * W * dt`` becomes ``dW = 2 * s * W``.
-
-    The result is the same array, without spreading s into an array first, and
-    with the numbers multiplied together before they meet the array.
-    """
-    spread = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.unreduce}
-    if not spread or adjoint.shapes is None:
-        return
-    values = adjoint.shapes.values
-    scalars = set(scalar_names) | {d for d, p in adjoint.adjoint_of.items() if p in scalar_names}
-    for block in _blocks(adjoint.lines):
-        for i, line in enumerate(block):
-            node = line.node
-            if not (line.backward and isinstance(node, ast.Assign) and target(node)
-                    and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
-                    and node.value.func.id in spread and len(node.value.args) == 2
-                    and not node.value.keywords and isinstance(node.value.args[1], ast.Name)
-                    and _is_scalar(node.value.args[0], scalars)):
-                continue
-            name, (s, x) = target(node), node.value.args
-            shape = values.get(x.id)
-            if shape is None or shape.scalar or _reads_of(adjoint.lines, name) != 1:
-                continue
-            use = next((j for j in range(i + 1, len(block)) if name in reads(block[j].node)), None)
-            if use is None or block[use].compound or any(
-                    set(targets(ln.node)) & ({name} | reads(s))
-                    for ln in walk(block[i + 1:use + 1]) if ln is not block[use]):
-                continue
-            like = functools.partial(_has_shape, token=shape.token, values=values, scalars=scalars)
-            rewrite = _SpreadOperand(name, s, like, scalars)
-            block[use].node = rewrite.visit(block[use].node)
-            if rewrite.done:
-                simplify([block[use]], float_names(adjoint))
-                del block[i]
-                return scalar_spreads(adjoint, scalar_names)   # indices moved: start again
-
-
-def _blocks(lines):
-    yield lines
-    for line in lines:
-        for block in line.blocks():
-            yield from _blocks(block)
-
-
-def _reads_of(lines, name):
-    return sum(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-               for ln in walk(lines) for n in ast.walk(ln.node))
-
-
-def _is_scalar(node, scalars):
-    return isinstance(node, ast.Name) and node.id in scalars or _is_number(node)
-
-
-def _has_shape(node, token, values, scalars):
-    """Whether the expression `node` surely has the shape named by `token`."""
-    if isinstance(node, ast.Name):
-        shape = values.get(node.id)
-        return shape is not None and shape.token == token
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return _has_shape(node.operand, token, values, scalars)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
-        left, right = node.left, node.right
-        return (_has_shape(left, token, values, scalars) and _is_scalar(right, scalars)
-                or _is_scalar(left, scalars) and _has_shape(right, token, values, scalars)
-                or _has_shape(left, token, values, scalars)
-                and _has_shape(right, token, values, scalars))
-    return False
-
-
-_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div)
-
-
-class _SpreadOperand(ast.NodeTransformer):
-    """``e op g`` or ``g op e``, with e of x's shape: g replaced by the number s."""
-
-    def __init__(self, name, number, like, scalars):
-        self.name, self.number, self.like, self.scalars = name, number, like, scalars
-        self.done = False
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if self.done or not isinstance(node.op, _ARITHMETIC):
-            return node
-        s = copy.deepcopy(self.number)
-        if isinstance(node.right, ast.Name) and node.right.id == self.name and self.like(node.left):
-            self.done = True
-            left = node.left
-            if isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) \
-                    and isinstance(left.op, ast.Mult) and _is_scalar(left.left, self.scalars):
-                # c * x * g: c * s * x, the numbers first
-                return ast.BinOp(left=ast.BinOp(left=left.left, op=ast.Mult(), right=s),
-                                 op=ast.Mult(), right=left.right)
-            node.right = s
-        elif isinstance(node.left, ast.Name) and node.left.id == self.name \
-                and self.like(node.right):
-            self.done = True
-            node.left = s
-        return node
-
-
 def fold_single_uses(lines, is_temp, keep=()):
     """A temporary that only the very next forward statement reads is written into it:
     ``t13 = W1 * W1; t14 = np.sum(t13)`` becomes ``t14 = np.sum(W1 * W1)``.
@@ -506,6 +286,7 @@ def optimize(adjoint, scalar_names):
     save_loop_values(adjoint)
     keep_output_value(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
+    multiply_in_place(adjoint, scalar_names)
     fold_single_uses(adjoint.lines, adjoint.namespace.names.is_temp,
                      adjoint.keep | adjoint.live_out)
     names = adjoint.gradient_names

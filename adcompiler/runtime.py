@@ -24,6 +24,19 @@ def sign(x):
     return np.sign(x)
 
 
+def step(x):
+    """The derivative of max(x, 0): 1 where x > 0, 0 where x < 0, and 0.5 at the tie x == 0.
+
+    For an array with no zero entry this is the boolean mask ``x > 0``, which
+    multiplies like 1 and 0 without a float array of its own.
+    """
+    if type(x) in _SCALARS:
+        return 1.0 if x > 0 else (0.5 if x == 0 else 0.0)
+    above = x > 0
+    ties = x == 0
+    return above + 0.5 * ties if ties.any() else above
+
+
 def safe_div(a, b):
     """a / b, and 0 where b == 0 (the subgradient at a norm's kink)."""
     if type(b) in _SCALARS:
@@ -89,9 +102,14 @@ def _no_repeats(index):
         return False
     for part in index:
         part = np.asarray(part)
-        if part.dtype.kind in "iu" and part.ndim == 1 and len(np.unique(part)) == len(part):
+        if part.dtype.kind in "iu" and part.ndim == 1 and _distinct(part):
             return all(np.shape(p) == part.shape for p in index)
     return False
+
+
+def _distinct(ints):
+    """Whether a 1-d integer array has no repeated entry (rising ones, like np.arange, at once)."""
+    return bool(np.all(ints[1:] > ints[:-1])) or len(np.unique(ints)) == len(ints)
 
 
 def unindex(g, x, index):

@@ -99,3 +99,22 @@ def test_a_full_sum_adjoint_meeting_a_smaller_operand_is_spread(n, m, seed):
     args = (rng.normal(size=(n, 1)), rng.normal(size=(n, 1)), rng.normal(size=m))
     check_grads(product_of_three, args, wrt=(0,))
     check_grads(product_of_three, args, wrt=(0, 1, 2))
+
+
+def relu_layer(W, X):
+    hidden = np.maximum(0, X.dot(W))
+    return np.sum(hidden * hidden)
+
+
+def test_relu_backward_multiplies_in_place_and_keeps_the_tie_policy():
+    W = np.array([[1.0, -1.0, 0.0], [2.0, 0.5, 0.0]], dtype=np.float32)
+    X = np.array([[1.0, 1.0], [-1.0, 0.0]], dtype=np.float32)   # some pre-activations are 0
+    gradient = grad(relu_layer, wrt=(0, 1))
+    assert "dhidden *= step(t1)" in gradient.source_for(W, X)
+    dW, dX = gradient(W, X)
+    assert dW.dtype == np.float32 and dX.dtype == np.float32
+    h = X.astype(float) @ W
+    slope = np.where(h > 0, 1.0, np.where(h == 0, 0.5, 0.0))
+    dh = 2 * np.maximum(0, h) * slope
+    np.testing.assert_allclose(dW, X.T.astype(float) @ dh, rtol=1e-6)
+    np.testing.assert_allclose(dX, dh @ W.T.astype(float), rtol=1e-6)

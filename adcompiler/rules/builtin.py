@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from ..ir import copy_value
-from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, square,
+from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, square, step,
                        stop_gradient, unbroadcast)
 from .registry import adjoint, nondifferentiable
 
@@ -121,7 +121,7 @@ def _(out, xs):
 
 
 nondifferentiable(
-    sign, count_equal, stop_gradient,
+    sign, step, count_equal, stop_gradient,
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.floordiv, operator.and_, operator.or_, operator.xor,
     operator.lshift, operator.rshift, operator.invert,

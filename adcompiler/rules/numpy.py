@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (assign_index, astype, extremum_mask, item, reduced_count, unbroadcast,
+from ..runtime import (assign_index, astype, extremum_mask, item, reduced_count, step, unbroadcast,
                        unindex, unreduce, with_zeros_at, dtype_of)
 from .registry import adjoint, nondifferentiable
 
@@ -27,16 +27,16 @@ def _(out, x):
 
 @adjoint(np.maximum)
 def _(out, a, b):
-    """Ties a == b split the gradient evenly: heaviside(a - b, 0.5) is 1, 0.5 or 0."""
-    da += unbroadcast(np.heaviside(a - b, 0.5) * dout, a)
-    db += unbroadcast(np.heaviside(b - a, 0.5) * dout, b)
+    """Ties a == b split the gradient evenly: step(a - b) is 1, 0.5 or 0."""
+    da += unbroadcast(step(a - b) * dout, a)
+    db += unbroadcast(step(b - a) * dout, b)
 
 
 @adjoint(np.minimum)
 def _(out, a, b):
-    """Ties a == b split the gradient evenly: heaviside(b - a, 0.5) is 1, 0.5 or 0."""
-    da += unbroadcast(np.heaviside(b - a, 0.5) * dout, a)
-    db += unbroadcast(np.heaviside(a - b, 0.5) * dout, b)
+    """Ties a == b split the gradient evenly: step(b - a) is 1, 0.5 or 0."""
+    da += unbroadcast(step(b - a) * dout, a)
+    db += unbroadcast(step(a - b) * dout, b)
 
 
 # -- reductions ---------------------------------------------------------------------

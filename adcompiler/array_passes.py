@@ -1,0 +1,217 @@
+"""Passes over array code that use what analyze.shapes knows.
+
+- `scalar_spreads`: a full sum's adjoint stays a number where it meets an array
+  of the summed shape, instead of being spread into an array first.
+- `multiply_in_place`: ``dY = E * dX``, where dX is an array the code made and
+  reads nowhere else, becomes ``dX *= E`` (dY is then called dX), as a hand-written
+  pass does with ``dhidden[hidden <= 0] = 0``.
+"""
+
+import ast
+import copy
+import functools
+
+from . import runtime
+from .analyze import is_elementwise
+from .accumulate import _fresh
+from .lines import reads, target, targets, walk
+from .simplify import ARITHMETIC, is_number, float_names, simplify
+
+
+def scalar_spreads(adjoint, scalar_names):
+    """A full reduction's adjoint ``g = unreduce(s, x)`` (the number s at every entry of
+    x's shape) read once, as an operand of ``+ - * /`` whose other operand has x's
+    shape, is s itself there: ``dW = 2 * W * dt`` becomes ``dW = 2 * s * W``.
+
+    The result is the same array, without spreading s into an array first, and
+    with the numbers multiplied together before they meet the array.
+    """
+    spread = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.unreduce}
+    if not spread or adjoint.shapes is None:
+        return
+    known = _KnownShapes(adjoint, scalar_names)
+    values, scalars = known.values, known.scalars
+    for block in _blocks(adjoint.lines):
+        for i, line in enumerate(block):
+            node = line.node
+            if not (line.backward and isinstance(node, ast.Assign) and target(node)
+                    and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                    and node.value.func.id in spread and len(node.value.args) == 2
+                    and not node.value.keywords and isinstance(node.value.args[1], ast.Name)
+                    and _is_scalar(node.value.args[0], scalars)):
+                continue
+            name, (s, x) = target(node), node.value.args
+            shape = values.get(x.id)
+            if shape is None or shape.scalar or _reads_of(adjoint.lines, name) != 1:
+                continue
+            use = next((j for j in range(i + 1, len(block)) if name in reads(block[j].node)), None)
+            if use is None or block[use].compound or any(
+                    set(targets(ln.node)) & ({name} | reads(s))
+                    for ln in walk(block[i + 1:use + 1]) if ln is not block[use]):
+                continue
+            like = functools.partial(known.has, token=shape.token)
+            rewrite = _SpreadOperand(name, s, like, scalars)
+            block[use].node = rewrite.visit(block[use].node)
+            if rewrite.done:
+                simplify([block[use]], float_names(adjoint))
+                del block[i]
+                return scalar_spreads(adjoint, scalar_names)   # indices moved: start again
+
+
+def _blocks(lines):
+    yield lines
+    for line in lines:
+        for block in line.blocks():
+            yield from _blocks(block)
+
+
+def _reads_of(lines, name):
+    return sum(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for ln in walk(lines) for n in ast.walk(ln.node))
+
+
+def _is_scalar(node, scalars):
+    return isinstance(node, ast.Name) and node.id in scalars or is_number(node)
+
+
+class _KnownShapes:
+    """Which expressions of generated code surely have a given shape token."""
+
+    def __init__(self, adjoint, scalar_names):
+        self.values = adjoint.shapes.values
+        self.scalars = set(scalar_names) | {
+            d for d, p in adjoint.adjoint_of.items() if p in scalar_names}
+        self.namespace = adjoint.namespace
+
+    def scalar(self, node):
+        return _is_scalar(node, self.scalars)
+
+    def has(self, node, token):
+        """Whether the expression `node` surely has the shape named by `token`."""
+        if isinstance(node, ast.Name):
+            shape = self.values.get(node.id)
+            return shape is not None and shape.token == token
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self.has(node.operand, token)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ARITHMETIC):
+            return self.fits([node.left, node.right], token)
+        if isinstance(node, ast.Call) and not node.keywords \
+                and is_elementwise(self.resolve(node.func)):
+            return self.fits(node.args, token)
+        return False
+
+    def fits(self, operands, token):
+        """Operands of an elementwise operation: numbers, and at least one of the shape."""
+        shaped = [self.has(a, token) for a in operands]
+        return any(shaped) and all(ok or self.scalar(a) for ok, a in zip(shaped, operands))
+
+    def resolve(self, node):
+        """The object a name or attribute of generated code refers to, else None."""
+        if isinstance(node, ast.Name):
+            if node.id in self.namespace.extra:
+                return self.namespace.extra[node.id]
+            found = self.namespace.source.lookup(node.id)
+            return found if callable(found) or isinstance(found, type(ast)) else None
+        if isinstance(node, ast.Attribute):
+            return getattr(self.resolve(node.value), node.attr, None)
+        return None
+
+
+class _SpreadOperand(ast.NodeTransformer):
+    """``e op g`` or ``g op e``, with e of x's shape: g replaced by the number s."""
+
+    def __init__(self, name, number, like, scalars):
+        self.name, self.number, self.like, self.scalars = name, number, like, scalars
+        self.done = False
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if self.done or not isinstance(node.op, ARITHMETIC):
+            return node
+        s = copy.deepcopy(self.number)
+        if isinstance(node.right, ast.Name) and node.right.id == self.name and self.like(node.left):
+            self.done = True
+            left = node.left
+            if isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) \
+                    and isinstance(left.op, ast.Mult) and _is_scalar(left.left, self.scalars):
+                # c * x * g: c * s * x, the numbers first
+                return ast.BinOp(left=ast.BinOp(left=left.left, op=ast.Mult(), right=s),
+                                 op=ast.Mult(), right=left.right)
+            node.right = s
+        elif isinstance(node.left, ast.Name) and node.left.id == self.name \
+                and self.like(node.right):
+            self.done = True
+            node.left = s
+        return node
+
+
+def multiply_in_place(adjoint, scalar_names):
+    """``dY = E * dX`` becomes ``dX *= E``, and dY is called dX from there on, where:
+
+    - dX is an array adjoint assigned once, from an expression that allocates
+      (a product, a sum, a dot), and read by nothing but this statement, so no
+      other name can see it change;
+    - E has the shape of X (or is a number), so the product has dX's shape;
+    - dY is not a returned gradient and appears only in later top-level statements.
+
+    The backward sweep then needs no new array for the product, as a hand-written
+    pass does with ``dhidden[hidden <= 0] = 0``.
+    """
+    if adjoint.shapes is None:
+        return
+    known = _KnownShapes(adjoint, scalar_names)
+    lines = adjoint.lines
+    kept = set(adjoint.keep) | set(adjoint.live_out)
+    fresh = _fresh_calls(adjoint)
+    for i, line in enumerate(lines):
+        node = line.node
+        if not (line.backward and isinstance(node, ast.Assign) and target(node)
+                and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Mult)):
+            continue
+        new = target(node)
+        for mine, other in ((node.value.right, node.value.left),
+                            (node.value.left, node.value.right)):
+            if not (isinstance(mine, ast.Name) and mine.id in adjoint.adjoint_of):
+                continue
+            old = mine.id
+            primal = known.values.get(adjoint.adjoint_of[old])
+            if new in kept or old in kept or primal is None or primal.scalar \
+                    or not (known.has(other, primal.token) or known.scalar(other)) \
+                    or not _made_once_read_once(lines, i, old, fresh) \
+                    or any(new in reads(ln.node) | set(targets(ln.node))
+                           for top in lines[i + 1:] if top.compound for ln in walk([top])) \
+                    or any(new in reads(ln.node) | set(targets(ln.node))
+                           for ln in walk(lines[:i])):
+                continue
+            line.node = ast.AugAssign(target=ast.Name(id=old, ctx=ast.Store()), op=ast.Mult(),
+                                      value=other)
+            rename = _RenameAll(new, old)
+            for later in lines[i + 1:]:
+                rename.visit(later.node)
+            break
+
+
+def _fresh_calls(adjoint):
+    return {name for name, obj in adjoint.namespace.extra.items()
+            if obj in (runtime.zeros_like, runtime.unindex, runtime.copy_of)}
+
+
+def _made_once_read_once(lines, at, name, fresh_calls):
+    """`name` is assigned once, at the top level before `at`, from an expression that
+    allocates, and read only by the statement at `at`."""
+    writes = [ln for ln in walk(lines) if name in targets(ln.node)]
+    if len(writes) != 1 or not any(ln is writes[0] for ln in lines[:at]) \
+            or not isinstance(writes[0].node, ast.Assign) \
+            or not _fresh(writes[0].node.value, fresh_calls):
+        return False
+    return _reads_of(lines, name) == 1
+
+
+class _RenameAll(ast.NodeTransformer):
+    def __init__(self, name, replacement):
+        self.name, self.replacement = name, replacement
+
+    def visit_Name(self, node):
+        if node.id == self.name:
+            node.id = self.replacement
+        return node
