@@ -124,6 +124,17 @@ class Shape:
         return self.token == "scalar"
 
 
+def kept(x, axis):
+    """The shape of a reduction of `x` over one `axis` with keepdims=True: x's, with a 1 there."""
+    return Shape(("kept", x.token, axis), x.ndim)
+
+
+def kept_axis(shape):
+    """The axis a kept-dims reduction's shape has a 1 in, else None."""
+    token = shape.token
+    return token[2] if isinstance(token, tuple) and token[0] == "kept" else None
+
+
 SCALAR = Shape("scalar", 0)
 NOTHING = Shape("nothing")       # None, a placeholder until a branch gives the value
 BASIC_INDEX = Shape("basic index")   # an index of numbers, slices, None and ...
@@ -197,8 +208,10 @@ class _Shapes:
     def broadcast(self, op, a, b):
         if a.scalar:
             return b
-        if b.scalar or a.token == b.token:
+        if b.scalar or a.token == b.token or b == kept(a, kept_axis(b)):
             return a
+        if a == kept(b, kept_axis(a)):
+            return b
         if a.ndim is None or b.ndim is None:
             return self.named(op)
         if a.full and a.ndim >= b.ndim:        # b fits inside a: the result is a's shape
@@ -259,6 +272,8 @@ class _Shapes:
         if axis is None or isinstance(axis, Const) and axis.value is None:
             return self.named(op, x.ndim) if keep else SCALAR
         if isinstance(axis, Const) and isinstance(axis.value, int) and x.ndim is not None:
+            if keep and -x.ndim <= axis.value < x.ndim:
+                return kept(x, axis.value % x.ndim)
             return self.named(op, x.ndim, False) if keep else self.named(op, x.ndim - 1, x.full)
         return self.named(op)
 

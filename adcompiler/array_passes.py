@@ -19,43 +19,97 @@ from .simplify import ARITHMETIC, is_number, float_names, simplify
 
 
 def scalar_spreads(adjoint, scalar_names):
-    """A full reduction's adjoint ``g = unreduce(s, x)`` (the number s at every entry of
-    x's shape) read once, as an operand of ``+ - * /`` whose other operand has x's
-    shape, is s itself there: ``dW = 2 * W * dt`` becomes ``dW = 2 * s * W``.
+    """A reduction's adjoint spread back over x, ``g = unreduce(s, x)`` (the number s at
+    every entry) or ``g = unreduce(s, x, axis, True)`` (s has a 1 on that axis), read
+    only as an operand of ``+ - * /`` whose other operand has x's shape, is s itself
+    there: ``dW = 2 * W * dt`` becomes ``dW = 2 * s * W``.
 
-    The result is the same array, without spreading s into an array first, and
-    with the numbers multiplied together before they meet the array.
+    Broadcasting against that operand spreads s with no spread copy first; a number
+    is multiplied with the other numbers before they meet the array.
     """
     spread = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.unreduce}
     if not spread or adjoint.shapes is None:
         return
     known = _KnownShapes(adjoint, scalar_names)
-    values, scalars = known.values, known.scalars
     for block in _blocks(adjoint.lines):
         for i, line in enumerate(block):
             node = line.node
-            if not (line.backward and isinstance(node, ast.Assign) and target(node)
-                    and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
-                    and node.value.func.id in spread and len(node.value.args) == 2
-                    and not node.value.keywords and isinstance(node.value.args[1], ast.Name)
-                    and _is_scalar(node.value.args[0], scalars)):
+            found = _spread_of(node.value, spread) if line.backward and isinstance(
+                node, ast.Assign) and target(node) else None
+            if found is None:
                 continue
-            name, (s, x) = target(node), node.value.args
-            shape = values.get(x.id)
-            if shape is None or shape.scalar or _reads_of(adjoint.lines, name) != 1:
+            name, (s, x) = target(node), found
+            number = len(node.value.args) == 2
+            shape = known.values.get(x.id)
+            if shape is None or shape.scalar or number and not known.scalar(s):
                 continue
-            use = next((j for j in range(i + 1, len(block)) if name in reads(block[j].node)), None)
-            if use is None or block[use].compound or any(
-                    set(targets(ln.node)) & ({name} | reads(s))
-                    for ln in walk(block[i + 1:use + 1]) if ln is not block[use]):
+            uses = [j for j in range(i + 1, len(block)) if name in reads(block[j].node)]
+            if not uses or any(block[j].compound for j in uses) \
+                    or sum(_reads_of([block[j]], name) for j in uses) \
+                    != _reads_of(adjoint.lines, name) \
+                    or any(set(targets(ln.node)) & ({name} | reads(s))
+                           for ln in walk(block[i + 1:uses[-1] + 1])):
                 continue
             like = functools.partial(known.has, token=shape.token)
-            rewrite = _SpreadOperand(name, s, like, scalars)
-            block[use].node = rewrite.visit(block[use].node)
-            if rewrite.done:
-                simplify([block[use]], float_names(adjoint))
+            rewritten = []
+            for j in uses:
+                rewrite = _SpreadOperand(name, s, like, known.scalars if number else ())
+                new_node = rewrite.visit(copy.deepcopy(block[j].node))
+                if name in reads(new_node):
+                    break                           # a read that is not such an operand
+                rewritten.append((j, new_node))
+            else:
+                floats = float_names(adjoint)
+                for j, new_node in rewritten:
+                    block[j].node = new_node
+                    simplify([block[j]], floats)
                 del block[i]
                 return scalar_spreads(adjoint, scalar_names)   # indices moved: start again
+
+
+def _spread_of(node, spread):
+    """(g, x) of ``unreduce(g, x)`` or ``unreduce(g, x, axis, True)``, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in spread and not node.keywords and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Name)
+            and all(isinstance(a, ast.Constant) for a in node.args[2:])):
+        return None
+    if len(node.args) == 2 or len(node.args) == 4 and node.args[3].value is True:
+        return node.args[0], node.args[1]
+    return None
+
+
+def inline_spreads(adjoint, scalar_names):
+    """``unreduce(g, x)`` or ``unreduce(g, x, axis, True)`` written as an operand of
+    ``+ - * /`` whose other operand has x's shape is g itself: broadcasting against
+    that operand spreads it, with no spread copy first. (Only primal values count as
+    "of x's shape": an adjoint might still be a number waiting for its first array.)"""
+    spread = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.unreduce}
+    if not spread or adjoint.shapes is None:
+        return
+    known = _KnownShapes(adjoint, scalar_names)
+    for line in walk(adjoint.lines):
+        if line.backward:
+            _InlineSpread(spread, known).visit(line.node)
+
+
+class _InlineSpread(ast.NodeTransformer):
+    def __init__(self, spread, known):
+        self.spread, self.known = spread, known
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ARITHMETIC):
+            return node
+        for side, other in (("right", node.left), ("left", node.right)):
+            found = _spread_of(getattr(node, side), self.spread)
+            if found is None:
+                continue
+            shape = self.known.values.get(found[1].id)
+            if shape is not None and not shape.scalar and self.known.has(other, shape.token):
+                setattr(node, side, found[0])
+                break
+        return node
 
 
 def _blocks(lines):
@@ -95,9 +149,12 @@ class _KnownShapes:
             return self.has(node.operand, token)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ARITHMETIC):
             return self.fits([node.left, node.right], token)
-        if isinstance(node, ast.Call) and not node.keywords \
-                and is_elementwise(self.resolve(node.func)):
-            return self.fits(node.args, token)
+        if isinstance(node, ast.Call) and not node.keywords:
+            called = self.resolve(node.func)
+            if is_elementwise(called):
+                return self.fits(node.args, token)
+            if called is runtime.extremum_mask and node.args:   # shaped like its first argument
+                return self.has(node.args[0], token)
         return False
 
     def fits(self, operands, token):
@@ -118,29 +175,26 @@ class _KnownShapes:
 
 
 class _SpreadOperand(ast.NodeTransformer):
-    """``e op g`` or ``g op e``, with e of x's shape: g replaced by the number s."""
+    """Each ``e op g`` or ``g op e``, with e of x's shape: g replaced by s. With `scalars`
+    (s a number), ``c * x * g`` becomes ``c * s * x``: the numbers meet first."""
 
     def __init__(self, name, number, like, scalars):
         self.name, self.number, self.like, self.scalars = name, number, like, scalars
-        self.done = False
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
-        if self.done or not isinstance(node.op, ARITHMETIC):
+        if not isinstance(node.op, ARITHMETIC):
             return node
         s = copy.deepcopy(self.number)
         if isinstance(node.right, ast.Name) and node.right.id == self.name and self.like(node.left):
-            self.done = True
             left = node.left
-            if isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) \
+            if self.scalars and isinstance(node.op, ast.Mult) and isinstance(left, ast.BinOp) \
                     and isinstance(left.op, ast.Mult) and _is_scalar(left.left, self.scalars):
-                # c * x * g: c * s * x, the numbers first
                 return ast.BinOp(left=ast.BinOp(left=left.left, op=ast.Mult(), right=s),
                                  op=ast.Mult(), right=left.right)
             node.right = s
         elif isinstance(node.left, ast.Name) and node.left.id == self.name \
                 and self.like(node.right):
-            self.done = True
             node.left = s
         return node
 

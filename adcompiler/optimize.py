@@ -21,7 +21,7 @@ The passes rewrite a tree of `Line`s (see lines.py), in this order:
 import ast
 
 from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
-from .array_passes import multiply_in_place, scalar_spreads
+from .array_passes import inline_spreads, multiply_in_place, scalar_spreads
 from .ir import Var, _subscript
 from .lines import Line, parents, reads, target, targets, walk
 from .saves import save_loop_values
@@ -281,6 +281,7 @@ def optimize(adjoint, scalar_names):
     lines = eliminate_dead(lines, adjoint.live_out)
     adjoint.lines = lines
     scalar_spreads(adjoint, scalar_names)
+    inline_spreads(adjoint, scalar_names)
     lines = adjoint.lines
     update_in_place(lines)
     save_loop_values(adjoint)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runtime
-from .analyze import BASIC_INDEX, SCALAR, active_names, is_elementwise, walk_ops
+from .analyze import (BASIC_INDEX, SCALAR, active_names, is_elementwise, kept, kept_axis,
+                      walk_ops)
 from .runtime import SHAPE_ONLY
 from .calls import kind_of
 from .frontend import _MISSING
@@ -503,6 +504,12 @@ class _Substitute(ast.NodeTransformer):
                                              ctx=ast.Load()), attr="sum", ctx=ast.Load())
         if target.scalar:
             return ast.Call(func=total, args=[self.visit(node.args[0])], keywords=[])
+        axis = kept_axis(target)
+        if axis is not None and target == kept(result, axis):
+            # a keepdims reduction of the result's shape: sum over that axis, keeping it
+            return ast.Call(func=total, args=[self.visit(node.args[0])], keywords=[
+                ast.keyword(arg="axis", value=ast.Constant(axis)),
+                ast.keyword(arg="keepdims", value=ast.Constant(True))])
         if target.full and target.ndim is not None and result.ndim is not None:
             # a full operand's axes are the result's last ones: sum over the leading others
             extra = result.ndim - target.ndim

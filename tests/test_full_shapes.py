@@ -79,3 +79,56 @@ def test_matmul_results_broadcast_against_a_vector(n, k, m, v, seed):
     shape = {"m": (m,), "1": (1,), "nm": (n, m), "n1": (n, 1)}[v]
     check_grads(matmul_chain, (rng.normal(size=(n, k)), rng.normal(size=(k, m)),
                                rng.normal(size=shape)), wrt=(0, 1, 2), grad_fn=chain_grad)
+
+
+# -- keepdims reductions: their shape is the reduced array's with a 1 on that axis ------
+
+def log_softmax_pick(scores):
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return np.sum(logp * np.cos(scores))
+
+
+def log_softmax_columns(scores, axis):
+    shifted = scores - np.max(scores, axis=0, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return np.sum(logp * np.cos(scores))
+
+
+def normalised(x):
+    centred = x - np.mean(x, axis=0, keepdims=True)
+    return np.sum(centred ** 2 / (1 + np.sum(x * x, axis=-1, keepdims=True)))
+
+
+softmax_grad = grad(log_softmax_pick)
+columns_grad = grad(log_softmax_columns)
+normalised_grad = grad(normalised)
+
+
+def test_a_keepdims_reduction_adjoint_is_a_sum_that_keeps_the_axis():
+    source = softmax_grad.source_for(np.ones((4, 3)))
+    assert "axis=1, keepdims=True)" in source
+    assert "unbroadcast" not in source and "unreduce" not in source
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=sides, cols=sides, axis=st.sampled_from([0, 1, -1, -2]),
+       seed=st.integers(0, 2 ** 16))
+def test_keepdims_reductions_broadcast_back_exactly(rows, cols, axis, seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=(rows, cols))
+    check_grads(log_softmax_pick, (scores,), grad_fn=softmax_grad)
+    check_grads(log_softmax_columns, (scores, axis), wrt=(0,), grad_fn=columns_grad)
+    check_grads(normalised, (rng.normal(size=(rows, cols)),), grad_fn=normalised_grad)
+
+
+def kept_times_vector(x, y):
+    return np.sum(np.sin(np.sum(x, axis=1, keepdims=True) * y))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=sides, m=sides, k=sides, seed=st.integers(0, 2 ** 16))
+def test_a_keepdims_result_broadcast_against_another_array(n, m, k, seed):
+    # (n, 1) times (k,) is (n, k): neither operand's shape is the result's
+    rng = np.random.default_rng(seed)
+    check_grads(kept_times_vector, (rng.normal(size=(n, m)), rng.normal(size=k)), wrt=(0, 1))
