@@ -122,7 +122,8 @@ def unindex(g, x, index):
         dx[:] = [zeros_like(item) for item in x]
         dx[index] = g
         return dx
-    dx = np.zeros(np.shape(x), dtype=np.result_type(g, float))
+    dtype = g.dtype if type(g) is np.ndarray and g.dtype.kind == "f" else np.result_type(g, float)
+    dx = np.zeros(np.shape(x), dtype=dtype)
     if _is_basic(index) or _no_repeats(index):
         dx[index] = g
     else:
@@ -179,7 +180,10 @@ def reduced_count(x, axis=None):
 
 def extremum_mask(x, out, axis=None, keepdims=False):
     """Where `x` attains the max or min `out`, each tie weighted 1/(number of ties)."""
-    hit = x == unreduce(out, x, axis, keepdims)
+    if axis is not None and not keepdims:        # put back the reduced axes, of length 1
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        out = np.expand_dims(out, tuple(a % np.ndim(x) for a in axes))
+    hit = x == out
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
