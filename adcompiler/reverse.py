@@ -334,6 +334,8 @@ class Reverser:
         if self._donors is None:
             self._donors = {}
             top = [op.target for op in self.staged.body if isinstance(op, Op)]
+            # a parameter, else a named value (kept anyway, more often than a temporary)
+            top.sort(key=lambda name: name in self.staged.temporaries)
             for name in list(self.staged.params) + top:
                 shape = self.shapes.values.get(name)
                 if shape is not None and not shape.scalar:
