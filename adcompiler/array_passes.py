@@ -15,7 +15,7 @@ from . import runtime
 from .analyze import is_elementwise
 from .accumulate import _fresh
 from .lines import reads, target, targets, walk
-from .simplify import ARITHMETIC, is_number, float_names, simplify
+from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
 
 def scalar_spreads(adjoint, scalar_names):
@@ -135,7 +135,7 @@ class _KnownShapes:
         self.values = adjoint.shapes.values
         self.scalars = set(scalar_names) | {
             d for d, p in adjoint.adjoint_of.items() if p in scalar_names}
-        self.namespace = adjoint.namespace
+        self.resolve = resolver(adjoint.namespace)
 
     def scalar(self, node):
         return _is_scalar(node, self.scalars)
@@ -162,16 +162,6 @@ class _KnownShapes:
         shaped = [self.has(a, token) for a in operands]
         return any(shaped) and all(ok or self.scalar(a) for ok, a in zip(shaped, operands))
 
-    def resolve(self, node):
-        """The object a name or attribute of generated code refers to, else None."""
-        if isinstance(node, ast.Name):
-            if node.id in self.namespace.extra:
-                return self.namespace.extra[node.id]
-            found = self.namespace.source.lookup(node.id)
-            return found if callable(found) or isinstance(found, type(ast)) else None
-        if isinstance(node, ast.Attribute):
-            return getattr(self.resolve(node.value), node.attr, None)
-        return None
 
 
 class _SpreadOperand(ast.NodeTransformer):

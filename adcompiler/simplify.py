@@ -8,6 +8,8 @@ never turned back into booleans.
 import ast
 import operator
 
+import numpy as np
+
 from .lines import target, walk
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -42,7 +44,36 @@ def _surely_float(node, floats):
     if isinstance(node, ast.BinOp):
         return isinstance(node.op, ast.Div) or isinstance(node.op, ARITHMETIC) and (
             _surely_float(node.left, floats) or _surely_float(node.right, floats))
+    if isinstance(node, ast.Call) and isinstance(floats, Floats):
+        return returns_float(floats.resolve(node.func))
     return False
+
+
+_NOT_FLOAT_MATH = {"floor", "ceil", "trunc", "comb", "factorial", "gcd", "isqrt", "lcm", "perm",
+                   "isclose", "isfinite", "isinf", "isnan"}
+
+
+def returns_float(function):
+    """Whether `function` always returns a float (or a float array): math.exp, np.sin, ...
+
+    A ufunc counts when none of its loops gives booleans or integers (np.exp does;
+    np.abs and np.maximum keep booleans and integers as they are).
+    """
+    if isinstance(function, np.ufunc):
+        outputs = {t.split("->")[1] for t in function.types if "O" not in t}   # object loops aside
+        return function.nout == 1 and bool(outputs) and not any(
+            set(out) & set("?bBhHiIlLqQmM") for out in outputs)
+    module = getattr(function, "__module__", None) or getattr(
+        getattr(function, "__self__", None), "__name__", None)
+    return module == "math" and getattr(function, "__name__", "") not in _NOT_FLOAT_MATH
+
+
+class Floats(set):
+    """Names surely holding floats, and how to find what a called name refers to."""
+
+    def __init__(self, names, resolve):
+        super().__init__(names)
+        self.resolve = resolve
 
 
 def simplify_expr(node, floats=frozenset()):
@@ -110,13 +141,27 @@ def simplify_expr(node, floats=frozenset()):
 def float_names(adjoint):
     """Names surely holding floats: the adjoints, the active values (computed from the
     float inputs by differentiable operations) and what float arithmetic makes of them."""
-    floats = set(adjoint.adjoint_of) | set(adjoint.active)
+    floats = Floats(set(adjoint.adjoint_of) | set(adjoint.active), resolver(adjoint.namespace))
     for line in walk(adjoint.lines):
         name = target(line.node)
         if name is not None and isinstance(line.node, ast.Assign) \
                 and _surely_float(line.node.value, floats):
             floats.add(name)
     return floats
+
+
+def resolver(namespace):
+    def resolve(node):
+        """The object a name or attribute of generated code refers to, else None."""
+        if isinstance(node, ast.Name):
+            if node.id in namespace.extra:
+                return namespace.extra[node.id]
+            found = namespace.source.lookup(node.id)
+            return found if callable(found) or isinstance(found, type(ast)) else None
+        if isinstance(node, ast.Attribute):
+            return getattr(resolve(node.value), node.attr, None)
+        return None
+    return resolve
 
 
 def simplify(lines, floats=frozenset()):
