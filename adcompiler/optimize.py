@@ -239,7 +239,8 @@ def keep_output_value(adjoint):
 
 def fold_single_uses(lines, is_temp, keep=()):
     """A temporary that only the very next forward statement reads is written into it:
-    ``t13 = W1 * W1; t14 = np.sum(t13)`` becomes ``t14 = np.sum(W1 * W1)``.
+    ``t13 = W1 * W1; t14 = np.sum(t13)`` becomes ``t14 = np.sum(W1 * W1)``. (`is_temp`
+    leaves out a temporary whose adjoint the code shows: ``dt4`` keeps its ``t4``.)
 
     The value then dies as soon as it is used, as in a hand-written pass, instead
     of holding its memory until the gradient returns. Only straight-line forward
@@ -288,8 +289,11 @@ def optimize(adjoint, scalar_names):
     keep_output_value(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
     multiply_in_place(adjoint, scalar_names)
-    fold_single_uses(adjoint.lines, adjoint.namespace.names.is_temp,
-                     adjoint.keep | adjoint.live_out)
+    written = {n.id for ln in walk(adjoint.lines) for n in ast.walk(ln.node)
+               if isinstance(n, ast.Name)}
+    shown = {primal for name, primal in adjoint.adjoint_of.items() if name in written}
+    fold_single_uses(adjoint.lines, lambda name: adjoint.namespace.names.is_temp(name)
+                     and name not in shown, adjoint.keep | adjoint.live_out)
     names = adjoint.gradient_names
     adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)
     return adjoint
