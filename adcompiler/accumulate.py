@@ -193,7 +193,7 @@ _FRESH_METHODS = {"dot", "outer", "matmul", "tensordot", "sum", "copy", "astype"
                   "ones", "full"}
 
 
-def _fresh(value, fresh_calls):
+def allocates(value, fresh_calls):
     """An expression whose result the generated code owns (arithmetic and products allocate
     anew)."""
     return isinstance(value, (ast.BinOp, ast.UnaryOp)) or isinstance(value, ast.Call) and (
@@ -238,13 +238,13 @@ class _Owner:
         if line.compound:
             if isinstance(node, ast.If):
                 return self.run(line.body, set(owned)) & self.run(line.orelse or [], set(owned))
-            spoiled = {target(ln.node) for ln in walk(line.body)
-                       if isinstance(ln.node, ast.Assign) and not _fresh(ln.node.value, self.fresh_calls)}
+            spoiled = {target(ln.node) for ln in walk(line.body) if isinstance(ln.node, ast.Assign)
+                       and not allocates(ln.node.value, self.fresh_calls)}
             start = owned - spoiled
             return start & self.run(line.body, set(start))
         if isinstance(node, ast.Assign) and target(node) is not None:
             name = target(node)
-            return owned | {name} if _fresh(node.value, self.fresh_calls) else owned - {name}
+            return owned | {name} if allocates(node.value, self.fresh_calls) else owned - {name}
         if isinstance(node, ast.AugAssign) and getattr(node.target, "id", None) in self.adjoints:
             name = node.target.id
             if not (self.in_place_ok(name) or name in owned):

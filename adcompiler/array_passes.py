@@ -1,7 +1,9 @@
 """Passes over array code that use what analyze.shapes knows.
 
-- `scalar_spreads`: a full sum's adjoint stays a number where it meets an array
-  of the summed shape, instead of being spread into an array first.
+- `scalar_spreads`: a sum's adjoint, spread back over the summed shape, stays as it
+  is (a number, or an array with a 1 on the summed axis) where it meets an array of
+  that shape, which broadcasting spreads it over anyway;
+- `inline_spreads`: the same for a spread written inside an expression;
 - `multiply_in_place`: ``dY = E * dX``, where dX is an array the code made and
   reads nowhere else, becomes ``dX *= E`` (dY is then called dX), as a hand-written
   pass does with ``dhidden[hidden <= 0] = 0``.
@@ -13,7 +15,7 @@ import functools
 
 from . import runtime
 from .analyze import is_elementwise
-from .accumulate import _fresh
+from .accumulate import allocates
 from .lines import reads, target, targets, walk
 from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
@@ -163,7 +165,6 @@ class _KnownShapes:
         return any(shaped) and all(ok or self.scalar(a) for ok, a in zip(shaped, operands))
 
 
-
 class _SpreadOperand(ast.NodeTransformer):
     """Each ``e op g`` or ``g op e``, with e of x's shape: g replaced by s. With `scalars`
     (s a number), ``c * x * g`` becomes ``c * s * x``: the numbers meet first."""
@@ -246,7 +247,7 @@ def _made_once_read_once(lines, at, name, fresh_calls):
     writes = [ln for ln in walk(lines) if name in targets(ln.node)]
     if len(writes) != 1 or not any(ln is writes[0] for ln in lines[:at]) \
             or not isinstance(writes[0].node, ast.Assign) \
-            or not _fresh(writes[0].node.value, fresh_calls):
+            or not allocates(writes[0].node.value, fresh_calls):
         return False
     return _reads_of(lines, name) == 1
 

@@ -6,8 +6,9 @@ before the output block. This test writes the files into a scratch directory,
 runs each command there (with this Python's `python` and `adcompiler` first on
 the PATH) and compares the output, so the guide cannot drift from the code.
 A ``$ command`` first line of a console block is the prompt, not output, and
-the scratch directory is shown as /tmp/demo. ``<!-- run-varies: ... -->`` marks output that differs between runs (timings):
-those commands must succeed, but their output is not compared.
+the scratch directory is shown as /tmp/demo. ``<!-- run-varies: ... -->`` marks
+output that differs between runs (timings): those commands must succeed, but
+their output is not compared.
 
 Run with ADCOMPILER_UPDATE_GUIDE=1 to write the current outputs into the guide
 (review the diff before committing it).
@@ -22,8 +23,8 @@ from pathlib import Path
 import pytest
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
-_BLOCK = re.compile(r"<!-- (file|run|run-varies): ([^\n]+?) -->\n```[a-z]*\n(?:\$ [^\n]*\n)?(.*?)```",
-                    re.S)
+_BLOCK = re.compile(r"<!-- (file|run|run-varies): ([^\n]+?) -->\n"
+                    r"```[a-z]*\n(?:\$ [^\n]*\n)?(.*?)```", re.S)
 SCRATCH = "/tmp/demo"                  # where the guide says the examples ran
 
 
