@@ -355,23 +355,55 @@ class Reverser:
         return self.shapes.new()
 
     def no_rule(self, op):
-        name = _describe(op)
-        active = [a.name for a in op.atoms() if isinstance(a, Var) and a.name in self.active]
+        written = self.as_written(op.value_ast())
+        name = f"`{ast.unparse(op.func)}`" if op.func is not None else \
+            f"the operator in `{ast.unparse(written)}`"
+        active = [f"`{ast.unparse(self.as_written(a.to_ast()))}`" for a in op.atoms()
+                  if isinstance(a, Var) and a.name in self.active]
         node = ast.Expr(value=op.value_ast())
         node.lineno = op.line
         known = self.registry.has_rule(op.prim)
         if known:
-            what = f"{name} is not differentiable when called as `{ast.unparse(op.value_ast())}`"
+            what = f"{name} is not differentiable when called as `{ast.unparse(written)}`"
         else:
             what = f"no adjoint rule for {name}, which is called here with active " \
                    f"argument{'s' if len(active) > 1 else ''} {', '.join(active)}"
-        error = self.source.error(
-            what, node, construct=f"call to {name}",
-            hint=f"register a rule with @adcompiler.adjoint({_spelling(op)}), or make its "
-                 "arguments constant")
+        if op.prim is runtime.attribute:
+            name = f"attribute .{op.method}"
+            what = f"no adjoint rule for the attribute `.{op.method}` of active {active[0]}" \
+                if active else what
+            hint = (f"an attribute has no adjoint rule: use a function for `.{op.method}` "
+                    "(register one with @adcompiler.adjoint if it has none), or make the "
+                    "object constant")
+        else:
+            hint = f"register a rule with @adcompiler.adjoint({_spelling(op)}), or make its " \
+                   "arguments constant"
+        error = self.source.error(what, node, construct=f"call to {name}", hint=hint)
         # its rules may fit arguments of other shapes; a method depends on its object's class
         error.depends_on_shapes = known or op.prim is runtime.call_method
         return error
+
+
+    def as_written(self, node):
+        """An expression of the staged code with its temporaries replaced by what they stand
+        for, so a message shows ``np.fft.fft(x * 2)`` rather than ``t2``."""
+        if self._definitions is None:
+            self._definitions = {op.target: op for op in walk_ops(self.staged.body)
+                                 if op.target in self.staged.temporaries and not op.joins}
+        return _AsWritten(self._definitions).visit(copy.deepcopy(node))
+
+    _definitions = None
+
+
+class _AsWritten(ast.NodeTransformer):
+    def __init__(self, definitions, depth=0):
+        self.definitions, self.depth = definitions, depth
+
+    def visit_Name(self, node):
+        op = self.definitions.get(node.id)
+        if op is None or self.depth > 8:
+            return node
+        return _AsWritten(self.definitions, self.depth + 1).visit(op.value_ast())
 
 
 class Template:
@@ -605,12 +637,6 @@ def _spelling(op):
     if op.func is not None:
         return ast.unparse(op.func)
     return f"operator.{getattr(op.prim, '__name__', 'op')}"
-
-
-def _describe(op):
-    if op.func is not None:
-        return f"`{ast.unparse(op.func)}`"
-    return f"the operator in `{ast.unparse(op.value_ast())}`"
 
 
 def differentiate(staged, wrt, registry, names, shapes, *, with_value=False, as_tuple=False,

@@ -3,7 +3,9 @@
 import inspect
 import math
 import os
+import re
 
+import numpy as np
 import pytest
 
 from adcompiler import DifferentiationError, grad, staged
@@ -116,3 +118,23 @@ def test_bad_wrt_is_rejected_at_grad_time():
         grad(f, wrt=1.5)
     with pytest.raises(ValueError, match="twice"):
         grad(f, wrt=("x", 0))
+
+
+def fft_of_double(x):
+    return np.sum(np.fft.fft(x * 2).real)
+
+
+def fft_power(x):
+    return np.sum(np.square(np.fft.rfft(np.sin(x) + 1)))
+
+
+def test_a_missing_rule_is_reported_with_the_expressions_as_written():
+    with pytest.raises(DifferentiationError) as attribute:
+        grad(fft_of_double)(np.ones(4))
+    assert "the attribute `.real` of active `np.fft.fft(x * 2)`" in str(attribute.value)
+    with pytest.raises(DifferentiationError) as function:
+        grad(fft_power)(np.ones(4))
+    message = str(function.value).splitlines()[0]
+    assert "no adjoint rule for `np.fft.rfft`" in message
+    assert "active argument `np.sin(x) + 1`" in message
+    assert not re.search(r"\bt\d+\b", message)           # no temporaries of the compiler
