@@ -12,7 +12,7 @@ import ast
 import copy
 
 from . import runtime
-from .lines import Line, assigned, reads, target, walk
+from .lines import Line, assigned, blocks, reads, target, targets, walk
 from .simplify import is_number, simplify_expr
 
 
@@ -266,3 +266,70 @@ def accumulate_safely(lines, adjoint, scalars):
     owned = _Owner(set(adjoint.adjoint_of), in_place_ok, fresh_calls | {copy_name},
                    copy_name).run(lines, set())
     return lines, owned
+
+
+# -- one write per index -----------------------------------------------------------
+
+def assign_once_per_index(adjoint):
+    """``d[i] += e`` in ``for i in range(...)`` (or its reverse), on an adjoint set to zeros
+    just before the loop and written nowhere else in it, adds to a zero each time: the
+    loop index differs between iterations. It becomes ``d[i] = e``, as written by hand."""
+    zeros = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.zeros_like}
+    if zeros and adjoint.shapes is not None:
+        arrays = {d for d, primal in adjoint.adjoint_of.items()   # NumPy arrays, not lists
+                  if getattr(adjoint.shapes.values.get(primal), "ndim", None)}
+        for block in blocks(adjoint.lines):
+            for at, loop in enumerate(block):
+                if isinstance(loop.node, ast.For) and isinstance(loop.node.target, ast.Name) \
+                        and _counts(loop.node.iter):
+                    _assign_entries(loop, block[:at], zeros, arrays)
+
+
+def _assign_entries(loop, before, zeros, arrays):
+    index = loop.node.target.id
+    body_writes = [name for ln in walk(loop.body) for name in _written(ln.node)]
+    if index in body_writes:
+        return
+    for line in loop.body:
+        node = line.node
+        if not (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add)
+                and isinstance(node.target, ast.Subscript)
+                and isinstance(node.target.value, ast.Name)
+                and isinstance(node.target.slice, ast.Name) and node.target.slice.id == index):
+            continue
+        name = node.target.value.id
+        if name in arrays and body_writes.count(name) == 1 and _zeros_before(name, before, zeros):
+            line.node = ast.Assign(targets=[node.target], value=node.value)
+
+
+def _written(node):
+    """Names a statement writes, ``d[i] += e`` and ``d[i] = e`` included."""
+    found = list(targets(node))
+    if isinstance(node, ast.Assign):
+        found += [t.value.id for t in node.targets
+                  if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)]
+    if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+        found.append(node.target.id)
+    return found
+
+
+def _counts(node):
+    """``range(...)`` or ``reversed(range(...))``: an index that differs every iteration."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == "reversed" and len(node.args) == 1:
+        node = node.args[0]
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == "range"
+
+
+def _zeros_before(name, before, zeros):
+    """The last statement before the loop touching `name` sets it to fresh zeros."""
+    for line in reversed(before):
+        if not any(name in reads(ln.node) or name in _written(ln.node) for ln in walk([line])):
+            continue
+        node = line.node
+        return isinstance(node, ast.Assign) and target(node) == name \
+            and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+            and node.value.func.id in zeros
+    return False
+

@@ -16,7 +16,7 @@ import functools
 from . import runtime
 from .analyze import is_elementwise
 from .accumulate import allocates
-from .lines import reads, target, targets, walk
+from .lines import blocks, reads, target, targets, walk
 from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
 
@@ -33,7 +33,7 @@ def scalar_spreads(adjoint, scalar_names):
     if not spread or adjoint.shapes is None:
         return
     known = _KnownShapes(adjoint, scalar_names)
-    for block in _blocks(adjoint.lines):
+    for block in blocks(adjoint.lines):
         for i, line in enumerate(block):
             node = line.node
             found = _spread_of(node.value, spread) if line.backward and isinstance(
@@ -112,13 +112,6 @@ class _InlineSpread(ast.NodeTransformer):
                 setattr(node, side, found[0])
                 break
         return node
-
-
-def _blocks(lines):
-    yield lines
-    for line in lines:
-        for block in line.blocks():
-            yield from _blocks(block)
 
 
 def _reads_of(lines, name):

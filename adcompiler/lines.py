@@ -45,6 +45,14 @@ def walk(lines):
             yield from walk(block)
 
 
+def blocks(lines):
+    """`lines` and every block nested in them, outermost first."""
+    yield lines
+    for line in lines:
+        for block in line.blocks():
+            yield from blocks(block)
+
+
 def target(node):
     """The name an assignment or accumulation writes, else None."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):

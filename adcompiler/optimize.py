@@ -14,13 +14,16 @@ The passes rewrite a tree of `Line`s (see lines.py), in this order:
 - `accumulate_safely` (accumulate.py): `+=` in place only on what the code owns;
 - `multiply_in_place` (array_passes.py): ``dY = E * dX`` becomes ``dX *= E`` where
   nothing else reads dX;
+- `assign_once_per_index` (accumulate.py): ``d[i] += e`` over fresh zeros, once per
+  loop index, becomes ``d[i] = e``;
 - `fold_single_uses`: a forward temporary read once, by the next statement, is
   written into it.
 """
 
 import ast
 
-from .accumulate import accumulate_safely, drop_zeros, lower_accumulations
+from .accumulate import (accumulate_safely, assign_once_per_index, drop_zeros,
+                         lower_accumulations)
 from .array_passes import inline_spreads, multiply_in_place, scalar_spreads
 from .ir import Var, _subscript
 from .lines import Line, parents, reads, target, targets, walk
@@ -289,6 +292,7 @@ def optimize(adjoint, scalar_names):
     keep_output_value(adjoint)
     adjoint.lines, owned = accumulate_safely(adjoint.lines, adjoint, scalar_names)
     multiply_in_place(adjoint, scalar_names)
+    assign_once_per_index(adjoint)
     written = {n.id for ln in walk(adjoint.lines) for n in ast.walk(ln.node)
                if isinstance(n, ast.Name)}
     shown = {primal for name, primal in adjoint.adjoint_of.items() if name in written}

@@ -121,3 +121,35 @@ def test_relu_backward_multiplies_in_place_and_keeps_the_tie_policy():
     dh = 2 * np.maximum(0, h) * slope
     np.testing.assert_allclose(dW, X.T.astype(float) @ dh, rtol=1e-6)
     np.testing.assert_allclose(dX, dh @ W.T.astype(float), rtol=1e-6)
+
+
+def horner(x, c):
+    p = 0.0
+    for a in c:
+        p = p * x + a
+    return p
+
+
+def nested_rows(x, w):
+    total = 0.0
+    for j in range(3):
+        for i in range(len(w)):
+            total = total + w[i] * (x + j)
+    return total
+
+
+def test_one_write_per_loop_index_is_an_assignment():
+    source = grad(horner, wrt=(0, 1)).source_for(0.5, np.ones(4))
+    assert "dc[i] = " in source and "dc[i] +=" not in source
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-1.5, 1.5), st.lists(st.floats(-2, 2), min_size=1, max_size=5))
+def test_entries_written_again_by_an_outer_loop_still_accumulate(x, w):
+    w = np.array(w)
+    gradient = grad(nested_rows, wrt=(0, 1))
+    assert "dw[i] +=" in gradient.source_for(x, w)
+    dx, dw = gradient(x, w)
+    np.testing.assert_allclose(dw, np.full(len(w), 3 * x + 3), rtol=1e-12)
+    check_grads(nested_rows, (x, w), wrt=(0, 1))
+    check_grads(horner, (x, w), wrt=(0, 1))

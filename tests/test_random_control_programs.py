@@ -421,7 +421,7 @@ def test_the_generator_makes_loops_branches_and_jumps():
             " and ": 0, " or ": 0, "not ": 0, "math.tanh": 0, "math.sin": 0, "** 2": 0,
             "/ (1 + ": 0, "nested loop": 0, "early return": 0}
 
-    @settings(max_examples=150, deadline=None, database=None)
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True)
     @given(program=programs())
     def collect(program):
         tree = ast.parse(program[0])
