@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import runtime
-from .analyze import (BASIC_INDEX, SCALAR, active_names, is_elementwise, kept, kept_axis,
-                      walk_ops)
+from .analyze import (BASIC_INDEX, SCALAR, active_names, fixed_number, is_elementwise, kept,
+                      kept_axis, walk_ops)
 from .runtime import SHAPE_ONLY
 from .calls import kind_of
 from .frontend import _MISSING
@@ -508,6 +508,9 @@ class _Substitute(ast.NodeTransformer):
         elided = self.unbroadcast(node)
         if elided is not None:
             return elided
+        written = self.power_slope(node)
+        if written is not None:
+            return written
         helper = self.t.rule.namespace.get(node.func.id) if isinstance(node.func, ast.Name) else None
         self.generic_visit(node)
         args = []
@@ -521,6 +524,23 @@ class _Substitute(ast.NodeTransformer):
         if position is not None and position < len(node.args):
             node.args[position] = self.t.reverser.shape_donor(node.args[position])
         return node
+
+    def power_slope(self, node):
+        """``power_slope(a, b)`` with b a number in the source: ``b * a ** (b - 1)`` written
+        out, which simplifies (``2 * x``); a zero exponent leaves a structural zero."""
+        t = self.t
+        if not (isinstance(node.func, ast.Name)
+                and t.rule.namespace.get(node.func.id) is runtime.power_slope
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in t.binding):
+            return None
+        exponent = t.atom(t.binding[node.args[1].id])
+        if not (isinstance(exponent, Const) and fixed_number(exponent)):
+            return None
+        a, b = self.visit(node.args[0]), self.visit(copy.deepcopy(node.args[1]))
+        return ast.BinOp(left=b, op=ast.Mult(), right=ast.BinOp(
+            left=a, op=ast.Pow(), right=ast.BinOp(left=copy.deepcopy(b), op=ast.Sub(),
+                                                  right=ast.Constant(1))))
 
     def unbroadcast(self, node):
         """``unbroadcast(g, x)`` in an elementwise rule, where shapes are known: `g` or a sum."""

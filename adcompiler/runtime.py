@@ -37,6 +37,19 @@ def step(x):
     return above + 0.5 * ties if ties.any() else above
 
 
+def power_slope(a, b):
+    """``b * a ** (b - 1)``, the slope of ``a ** b`` in a; 0 where b == 0, since ``a ** 0`` is
+    the constant 1 even at a == 0 (where ``a ** -1`` would divide by zero)."""
+    if type(b) in _SCALARS:
+        return b * a ** (b - 1) if b != 0 else zeros_like(a)
+    zero = np.asarray(b) == 0
+    if not zero.any():
+        return b * a ** (b - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = b * np.asarray(a, dtype=np.result_type(a, float)) ** (b - 1)
+    return np.where(zero, 0.0, slope)
+
+
 def safe_div(a, b):
     """a / b, and 0 where b == 0 (the subgradient at a norm's kink)."""
     if type(b) in _SCALARS:

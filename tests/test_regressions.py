@@ -70,3 +70,29 @@ def test_multiplying_booleans_by_one_is_not_simplified_away():
     value, dx = value_and_grad(counts_above)(x)
     assert value == 0.5 + 2 * 2.0
     np.testing.assert_array_equal(dx, [0.0, 1.0, 2.0])
+
+
+def powers_of_x(x, n):
+    total = 0.0
+    for j in range(n):
+        total = total + x ** j
+    return total
+
+
+def array_powers(x, k):
+    return np.sum(x ** k)
+
+
+def test_a_zero_exponent_held_in_a_variable_has_slope_zero_at_zero():
+    # x ** j with j == 0 once raised ZeroDivisionError at x == 0 (0 * 0.0 ** -1)
+    assert grad(powers_of_x)(0.0, 3) == 1.0                  # d/dx (1 + x + x**2) at 0
+    assert grad(powers_of_x)(2.0, 3) == 1.0 + 2 * 2.0
+    dx = grad(array_powers)(np.array([0.0, 1.5, -2.0]), np.array([0, 1, 2]))
+    np.testing.assert_array_equal(dx, [0.0, 1.0, -4.0])
+    assert "2 * x" in grad(lambda x: x ** 2).source          # a literal exponent is written out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-2, 2), st.integers(0, 4))
+def test_variable_integer_exponents(x, n):
+    check_grads(powers_of_x, (x, n), wrt=(0,))

@@ -10,8 +10,8 @@ import operator
 import numpy as np
 
 from ..ir import copy_value
-from ..runtime import (appended, count_equal, safe_div, safe_log, sign, spread, square, step,
-                       stop_gradient, unbroadcast)
+from ..runtime import (appended, count_equal, power_slope, safe_div, safe_log, sign, spread,
+                       square, step, stop_gradient, unbroadcast)
 from .registry import adjoint, nondifferentiable
 
 
@@ -58,7 +58,7 @@ def _(out, a, b):
 @adjoint(operator.pow, builtins.pow)
 def _(out, a, b):
     """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0."""
-    da += unbroadcast(b * a ** (b - 1) * dout, a)
+    da += unbroadcast(power_slope(a, b) * dout, a)
     db += unbroadcast(safe_log(a) * out * dout, b)
 
 

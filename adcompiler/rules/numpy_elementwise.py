@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from ..runtime import safe_div, safe_log, unbroadcast
+from ..runtime import power_slope, safe_div, safe_log, unbroadcast
 from .registry import adjoint
 
 
@@ -100,7 +100,7 @@ def _(out, x):
 def _(out, a, b):
     """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0
     (NaN for a < 0, where a**b is not defined for the b nearby)."""
-    da += unbroadcast(b * a ** (b - 1) * dout, a)
+    da += unbroadcast(power_slope(a, b) * dout, a)
     db += unbroadcast(safe_log(a) * out * dout, b)
 
 
