@@ -96,3 +96,15 @@ def test_a_zero_exponent_held_in_a_variable_has_slope_zero_at_zero():
 @given(st.floats(-2, 2), st.integers(0, 4))
 def test_variable_integer_exponents(x, n):
     check_grads(powers_of_x, (x, n), wrt=(0,))
+
+
+def math_powers(x, n):
+    total = 0.0
+    for j in range(n):
+        total = total + math.pow(x, j)
+    return total
+
+
+def test_math_pow_with_a_zero_exponent_at_zero():
+    assert grad(math_powers)(0.0, 3) == 1.0
+    check_grads(math_powers, (0.7, 4), wrt=(0,))

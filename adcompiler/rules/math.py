@@ -2,7 +2,7 @@
 
 import math
 
-from ..runtime import safe_div, safe_log, sign
+from ..runtime import power_slope, safe_div, safe_log, sign
 from .registry import adjoint, nondifferentiable
 
 
@@ -50,7 +50,7 @@ def _(out, x):
 @adjoint(math.pow)
 def _(out, a, b):
     """d(a**b)/db uses safe_log(a): 0 at a == 0, where a**b is identically 0 for b > 0."""
-    da += b * math.pow(a, b - 1) * dout
+    da += power_slope(a, b) * dout
     db += safe_log(a) * out * dout
 
 
