@@ -4,6 +4,8 @@
   is (a number, or an array with a 1 on the summed axis) where it meets an array of
   that shape, which broadcasting spreads it over anyway;
 - `inline_spreads`: the same for a spread written inside an expression;
+- `keep_masks`: a forward temporary the backward reads only as ``step(t)`` is kept
+  as that (boolean) mask, and the temporary itself is let go;
 - `multiply_in_place`: ``dY = E * dX``, where dX is an array the code made and
   reads nowhere else, becomes ``dX *= E`` (dY is then called dX), as a hand-written
   pass does with ``dhidden[hidden <= 0] = 0``.
@@ -16,7 +18,7 @@ import functools
 from . import runtime
 from .analyze import is_elementwise
 from .accumulate import allocates
-from .lines import blocks, reads, target, targets, walk
+from .lines import Line, blocks, reads, target, targets, walk
 from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
 
@@ -253,3 +255,55 @@ class _RenameAll(ast.NodeTransformer):
         if node.id == self.name:
             node.id = self.replacement
         return node
+
+
+def keep_masks(adjoint):
+    """A forward temporary array the backward sweep reads only as ``step(t)`` (the slope of
+    a ReLU, say) is kept as that mask: the forward sweep computes ``t_step = step(t)``
+    after its last use of t and lets t go (``del t``), and the backward sweep reads
+    ``t_step``, as a hand-written pass keeps ``hidden > 0`` rather than the
+    pre-activation. The mask is boolean where there is no tie: an eighth of the memory.
+    """
+    if adjoint.shapes is None or adjoint.seed is not None:   # not in a pair's backward
+        return
+    steps = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.step}
+    lines, names = adjoint.lines, adjoint.namespace.names
+    forward = [ln for ln in lines if not ln.backward and not ln.compound]
+    backward = [ln for top in lines if top.backward for ln in walk([top])]
+    kept = set(adjoint.keep) | set(adjoint.live_out) | reads(lines[-1].node)
+    for line in forward:
+        name = target(line.node)
+        shape = adjoint.shapes.values.get(name)
+        if not (isinstance(line.node, ast.Assign) and names.is_temp(name) and shape is not None
+                and not shape.scalar and shape.ndim and name not in kept):
+            continue
+        calls = [n for ln in backward for n in ast.walk(ln.node) if _is_step_of(n, name, steps)]
+        if not calls or sum(_reads_of([ln], name) for ln in backward) != len(calls) \
+                or any(name in reads(ln.node) for top in lines
+                       if not top.backward and top.compound for ln in walk([top])):
+            continue
+        last = max(i for i, ln in enumerate(lines) if not ln.backward and name in reads(ln.node))
+        mask = names.version(name + "_step")
+        adjoint.shapes.values[mask] = shape
+        lines[last + 1:last + 1] = [
+            Line(ast.Assign(targets=[ast.Name(id=mask, ctx=ast.Store())],
+                            value=copy.deepcopy(calls[0]))),
+            Line(ast.Delete(targets=[ast.Name(id=name, ctx=ast.Del())]))]
+        for ln in backward:
+            ln.node = _ReplaceStep(name, mask, steps).visit(ln.node)
+
+
+def _is_step_of(node, name, steps):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id in steps and len(node.args) == 1 and not node.keywords \
+        and isinstance(node.args[0], ast.Name) and node.args[0].id == name
+
+
+class _ReplaceStep(ast.NodeTransformer):
+    def __init__(self, name, mask, steps):
+        self.name, self.mask, self.steps = name, mask, steps
+
+    def visit_Call(self, node):
+        if _is_step_of(node, self.name, self.steps):
+            return ast.Name(id=self.mask, ctx=ast.Load())
+        return self.generic_visit(node)

@@ -8,7 +8,8 @@ The passes rewrite a tree of `Line`s (see lines.py), in this order:
 - `simplify` (simplify.py): fold constants, multiplications by one, double negations;
 - `propagate_copies`: `dsigx = dden` and the seed `dout = 1.0` fold into their uses;
 - `eliminate_dead`: drop statements whose result nobody reads;
-- `scalar_spreads` (array_passes.py): a full sum's adjoint stays a number;
+- `scalar_spreads`, `inline_spreads` (array_passes.py): a sum's adjoint stays a number;
+- `keep_masks` (array_passes.py): the forward keeps ``step(t)``, not t;
 - `save_loop_values` (saves.py): what the backward sweep reads of a loop is pushed
   on the way forward and popped on the way back;
 - `accumulate_safely` (accumulate.py): `+=` in place only on what the code owns;
@@ -24,7 +25,7 @@ import ast
 
 from .accumulate import (accumulate_safely, assign_once_per_index, drop_zeros,
                          lower_accumulations)
-from .array_passes import inline_spreads, multiply_in_place, scalar_spreads
+from .array_passes import inline_spreads, keep_masks, multiply_in_place, scalar_spreads
 from .ir import Var, _subscript
 from .lines import Line, parents, reads, target, targets, walk
 from .saves import save_loop_values
@@ -286,6 +287,7 @@ def optimize(adjoint, scalar_names):
     adjoint.lines = lines
     scalar_spreads(adjoint, scalar_names)
     inline_spreads(adjoint, scalar_names)
+    keep_masks(adjoint)
     lines = adjoint.lines
     update_in_place(lines)
     save_loop_values(adjoint)

@@ -104,21 +104,24 @@ def test_a_full_sum_adjoint_meeting_a_smaller_operand_is_spread(n, m, seed):
     check_grads(product_of_three, args, wrt=(0, 1, 2))
 
 
-def relu_layer(W, X):
+def relu_layer(W, X, C):
     hidden = np.maximum(0, X.dot(W))
-    return np.sum(hidden * hidden)
+    return np.sum(hidden * C)
 
 
-def test_relu_backward_multiplies_in_place_and_keeps_the_tie_policy():
+def test_relu_backward_keeps_a_mask_multiplies_in_place_and_splits_ties():
     W = np.array([[1.0, -1.0, 0.0], [2.0, 0.5, 0.0]], dtype=np.float32)
     X = np.array([[1.0, 1.0], [-1.0, 0.0]], dtype=np.float32)   # some pre-activations are 0
+    C = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
     gradient = grad(relu_layer, wrt=(0, 1))
-    assert "dhidden *= step(t1)" in gradient.source_for(W, X)
-    dW, dX = gradient(W, X)
+    source = gradient.source_for(W, X, C)
+    assert "t1_step = step(t1)" in source and "del t1" in source      # the mask, not t1, is kept
+    assert "dhidden *= t1_step" in source
+    dW, dX = gradient(W, X, C)
     assert dW.dtype == np.float32 and dX.dtype == np.float32
     h = X.astype(float) @ W
-    slope = np.where(h > 0, 1.0, np.where(h == 0, 0.5, 0.0))
-    dh = 2 * np.maximum(0, h) * slope
+    assert (h == 0).any()
+    dh = C * np.where(h > 0, 1.0, np.where(h == 0, 0.5, 0.0))      # ties split evenly
     np.testing.assert_allclose(dW, X.T.astype(float) @ dh, rtol=1e-6)
     np.testing.assert_allclose(dX, dh @ W.T.astype(float), rtol=1e-6)
 
