@@ -18,7 +18,7 @@ import functools
 from . import runtime
 from .analyze import is_elementwise
 from .accumulate import allocates
-from .lines import Line, blocks, reads, target, targets, walk
+from .lines import Line, blocks, reads, reads_in, target, targets, walk
 from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
 
@@ -258,37 +258,38 @@ class _RenameAll(ast.NodeTransformer):
 
 
 def keep_masks(adjoint):
-    """A forward temporary array the backward sweep reads only as ``step(t)`` (the slope of
-    a ReLU, say) is kept as that mask: the forward sweep computes ``t_step = step(t)``
-    after its last use of t and lets t go (``del t``), and the backward sweep reads
-    ``t_step``, as a hand-written pass keeps ``hidden > 0`` rather than the
-    pre-activation. The mask is boolean where there is no tie: an eighth of the memory.
+    """A forward array the backward sweep reads only as ``step(t)`` (the slope of a ReLU,
+    say) is kept as that mask: the forward sweep computes ``t_step = step(t)`` after its
+    last use of t, and the backward sweep reads ``t_step``, as a hand-written pass keeps
+    ``hidden > 0`` rather than the pre-activation (`release_dead` then lets t go). The
+    mask is boolean where there is no tie: an eighth of the memory. In a pair's forward
+    the parameters count too: the pair saves the mask, not the argument.
     """
-    if adjoint.shapes is None or adjoint.seed is not None:   # not in a pair's backward
+    if adjoint.shapes is None:
         return
     steps = {name for name, obj in adjoint.namespace.extra.items() if obj is runtime.step}
     lines, names = adjoint.lines, adjoint.namespace.names
-    forward = [ln for ln in lines if not ln.backward and not ln.compound]
     backward = [ln for top in lines if top.backward for ln in walk([top])]
     kept = set(adjoint.keep) | set(adjoint.live_out) | reads(lines[-1].node)
-    for line in forward:
-        name = target(line.node)
+    params = set(adjoint.params) if adjoint.seed is not None else set()   # a pair's forward
+    candidates = list(params) + [target(ln.node) for ln in lines if not ln.backward
+                                 and not ln.compound and isinstance(ln.node, ast.Assign)]
+    for name in candidates:
         shape = adjoint.shapes.values.get(name)
-        if not (isinstance(line.node, ast.Assign) and names.is_temp(name) and shape is not None
-                and not shape.scalar and shape.ndim and name not in kept):
+        if not (name is not None and (names.is_temp(name) or name in params)
+                and shape is not None and not shape.scalar and shape.ndim and name not in kept):
             continue
         calls = [n for ln in backward for n in ast.walk(ln.node) if _is_step_of(n, name, steps)]
         if not calls or sum(_reads_of([ln], name) for ln in backward) != len(calls) \
                 or any(name in reads(ln.node) for top in lines
                        if not top.backward and top.compound for ln in walk([top])):
             continue
-        last = max(i for i, ln in enumerate(lines) if not ln.backward and name in reads(ln.node))
+        last = max((i for i, ln in enumerate(lines) if not ln.backward
+                    and (name in reads(ln.node) or target(ln.node) == name)), default=-1)
         mask = names.version(name + "_step")
         adjoint.shapes.values[mask] = shape
-        lines[last + 1:last + 1] = [
-            Line(ast.Assign(targets=[ast.Name(id=mask, ctx=ast.Store())],
-                            value=copy.deepcopy(calls[0]))),
-            Line(ast.Delete(targets=[ast.Name(id=name, ctx=ast.Del())]))]
+        lines[last + 1:last + 1] = [Line(ast.Assign(targets=[ast.Name(id=mask, ctx=ast.Store())],
+                                                    value=copy.deepcopy(calls[0])))]
         for ln in backward:
             ln.node = _ReplaceStep(name, mask, steps).visit(ln.node)
 
@@ -307,3 +308,26 @@ class _ReplaceStep(ast.NodeTransformer):
         if _is_step_of(node, self.name, self.steps):
             return ast.Name(id=self.mask, ctx=ast.Load())
         return self.generic_visit(node)
+
+
+def release_dead(adjoint):
+    """``del t`` after the last read of a forward temporary array that the backward sweep
+    never reads, where it would otherwise live until the function returns: a pair's
+    output once passed on (``t1, t1_saved = dense_forward(...)``), a value replaced by
+    its mask. (fold_single_uses has already written a temporary read once, by the next
+    statement, into that statement.)"""
+    if adjoint.shapes is None:
+        return
+    lines, names = adjoint.lines, adjoint.namespace.names
+    read_back = reads_in([ln for ln in lines if ln.backward]) | reads(lines[-1].node) \
+        | set(adjoint.keep) | set(adjoint.live_out)
+    written = {t for ln in lines if not ln.backward for t in targets(ln.node)}
+    for name in sorted(written):
+        shape = adjoint.shapes.values.get(name)
+        if not names.is_temp(name) or shape is None or shape.scalar or not shape.ndim \
+                or name in read_back:
+            continue
+        uses = [i for i, ln in enumerate(lines) if not ln.backward and name in reads_in([ln])]
+        if uses and not any(lines[i].compound for i in uses) and uses[-1] + 2 < len(lines):
+            lines.insert(uses[-1] + 1, Line(ast.Delete(targets=[ast.Name(id=name,
+                                                                         ctx=ast.Del())])))

@@ -18,14 +18,17 @@ The passes rewrite a tree of `Line`s (see lines.py), in this order:
 - `assign_once_per_index` (accumulate.py): ``d[i] += e`` over fresh zeros, once per
   loop index, becomes ``d[i] = e``;
 - `fold_single_uses`: a forward temporary read once, by the next statement, is
-  written into it.
+  written into it;
+- `release_dead` (array_passes.py): ``del t`` for a forward temporary array nothing
+  reads any more.
 """
 
 import ast
 
 from .accumulate import (accumulate_safely, assign_once_per_index, drop_zeros,
                          lower_accumulations)
-from .array_passes import inline_spreads, keep_masks, multiply_in_place, scalar_spreads
+from .array_passes import (inline_spreads, keep_masks, multiply_in_place, release_dead,
+                           scalar_spreads)
 from .ir import Var, _subscript
 from .lines import Line, parents, reads, target, targets, walk
 from .saves import save_loop_values
@@ -300,6 +303,7 @@ def optimize(adjoint, scalar_names):
     shown = {primal for name, primal in adjoint.adjoint_of.items() if name in written}
     fold_single_uses(adjoint.lines, lambda name: adjoint.namespace.names.is_temp(name)
                      and name not in shown, adjoint.keep | adjoint.live_out)
+    release_dead(adjoint)
     names = adjoint.gradient_names
     adjoint.owned_gradients = tuple(name in owned and names.count(name) == 1 for name in names)
     return adjoint

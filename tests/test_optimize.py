@@ -153,6 +153,32 @@ def test_entries_written_again_by_an_outer_loop_still_accumulate(x, w):
     gradient = grad(nested_rows, wrt=(0, 1))
     assert "dw[i] +=" in gradient.source_for(x, w)
     dx, dw = gradient(x, w)
-    np.testing.assert_allclose(dw, np.full(len(w), 3 * x + 3), rtol=1e-12)
+    np.testing.assert_allclose(dw, np.full(len(w), 3 * x + 3), rtol=1e-12, atol=1e-12)
     check_grads(nested_rows, (x, w), wrt=(0, 1))
     check_grads(horner, (x, w), wrt=(0, 1))
+
+
+def dense(x, W, b):
+    return x @ W + b
+
+
+def relu(x):
+    return np.maximum(0.0, x)
+
+
+def two_layers(W1, W2, X):
+    hidden = relu(dense(X, W1, 0.1))
+    return np.sum(dense(hidden, W2, 0.0) ** 2)
+
+
+def test_a_pair_saves_the_mask_and_the_caller_releases_what_it_passed_on():
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(3, 4)), rng.normal(size=(4, 2)), rng.normal(size=(5, 3)))
+    gradient = grad(two_layers, wrt=(0, 1))
+    source = gradient.source_for(*args)
+    caller = source.split("\n\n\n")[0]
+    assert re.search(r"hidden, hidden_saved = relu_\w+_forward\((t\d+)\)\n    del \1\n", caller)
+    relu_forward = next(part for part in source.split("\n\n\n") if "def relu_" in part
+                        and "_forward(" in part)
+    assert "x_step = step(x)" in relu_forward and "(x_step,)" in relu_forward
+    check_grads(two_layers, args, wrt=(0, 1))
