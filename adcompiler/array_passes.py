@@ -12,6 +12,7 @@
 """
 
 import ast
+import collections
 import copy
 import functools
 
@@ -35,40 +36,59 @@ def scalar_spreads(adjoint, scalar_names):
     if not spread or adjoint.shapes is None:
         return
     known = _KnownShapes(adjoint, scalar_names)
-    for block in blocks(adjoint.lines):
-        for i, line in enumerate(block):
-            node = line.node
-            found = _spread_of(node.value, spread) if line.backward and isinstance(
-                node, ast.Assign) and target(node) else None
-            if found is None:
-                continue
-            name, (s, x) = target(node), found
-            number = len(node.value.args) == 2
-            shape = known.values.get(x.id)
-            if shape is None or shape.scalar or number and not known.scalar(s):
-                continue
-            uses = [j for j in range(i + 1, len(block)) if name in reads(block[j].node)]
-            if not uses or any(block[j].compound for j in uses) \
-                    or sum(_reads_of([block[j]], name) for j in uses) \
-                    != _reads_of(adjoint.lines, name) \
-                    or any(set(targets(ln.node)) & ({name} | reads(s))
-                           for ln in walk(block[i + 1:uses[-1] + 1])):
-                continue
-            like = functools.partial(known.has, token=shape.token)
-            rewritten = []
-            for j in uses:
-                rewrite = _SpreadOperand(name, s, like, known.scalars if number else ())
-                new_node = rewrite.visit(copy.deepcopy(block[j].node))
-                if name in reads(new_node):
-                    break                           # a read that is not such an operand
-                rewritten.append((j, new_node))
-            else:
-                floats = float_names(adjoint)
+    counts = collections.Counter(n.id for ln in walk(adjoint.lines) for n in ast.walk(ln.node)
+                                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    floats, changed = None, True
+    while changed:                  # a rewrite can make an earlier spread an operand too
+        changed = False
+        for block in blocks(adjoint.lines):
+            i = 0
+            while i < len(block):
+                rewritten = _spread_rewrites(block, i, known, counts, spread)
+                if rewritten is None:
+                    i += 1
+                    continue
+                if floats is None:
+                    floats = float_names(adjoint)
+                name, s = target(block[i].node), block[i].node.value.args[0]
                 for j, new_node in rewritten:
                     block[j].node = new_node
                     simplify([block[j]], floats)
-                del block[i]
-                return scalar_spreads(adjoint, scalar_names)   # indices moved: start again
+                for read in reads(s):
+                    counts[read] += counts[name]
+                counts[name] = 0
+                del block[i]                        # the next statement moves up to i
+                changed = True
+
+
+def _spread_rewrites(block, i, known, counts, spread):
+    """The rewritten uses [(index, node)] of the spread assigned at block[i], or None."""
+    line = block[i]
+    node = line.node
+    found = _spread_of(node.value, spread) if line.backward and isinstance(
+        node, ast.Assign) and target(node) else None
+    if found is None:
+        return None
+    name, (s, x) = target(node), found
+    number = len(node.value.args) == 2
+    shape = known.values.get(x.id)
+    if shape is None or shape.scalar or number and not known.scalar(s):
+        return None
+    uses = [j for j in range(i + 1, len(block)) if name in reads(block[j].node)]
+    if not uses or any(block[j].compound for j in uses) \
+            or sum(_reads_of([block[j]], name) for j in uses) != counts[name] \
+            or any(set(targets(ln.node)) & ({name} | reads(s))
+                   for ln in walk(block[i + 1:uses[-1] + 1])):
+        return None
+    like = functools.partial(known.has, token=shape.token)
+    rewritten = []
+    for j in uses:
+        rewrite = _SpreadOperand(name, s, like, known.scalars if number else ())
+        new_node = rewrite.visit(copy.deepcopy(block[j].node))
+        if name in reads(new_node):
+            return None                             # a read that is not such an operand
+        rewritten.append((j, new_node))
+    return rewritten
 
 
 def _spread_of(node, spread):
