@@ -33,9 +33,9 @@ from adcompiler.calls import Calls
 
 from . import call_helpers
 from .call_helpers import Affine, ArrayModel, scaled, softplus, sum_and_product
+from .example_modules import load_example
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 SNAPSHOT = HERE / "snapshots" / "two_functions.py.txt"
 
 FAST = settings(max_examples=25, deadline=None)
@@ -692,17 +692,6 @@ def test_two_function_source_is_deterministic():
 
 # --------------------------------------------------------------------------
 # the examples that use helpers and rules
-
-def load_example(name):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    module_name = f"_adcompiler_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_example_mlp_params_trains():

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adcompiler import DifferentiationError, check_grads, grad, value_and_grad
+from adcompiler import check_grads, grad, value_and_grad
 
 MARGIN = 1e-3              # skip points this close to a branch threshold
 SETTINGS = settings(max_examples=25, deadline=None,

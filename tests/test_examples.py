@@ -5,7 +5,6 @@ its compiled gradient must agree with the hand-written backward pass and read
 like it.
 """
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -13,21 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from .example_modules import load_example
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 SCRIPT_TIMEOUT = 120          # seconds per example script
-
-
-def load_example(name):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    module_name = f"_adcompiler_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module     # so inspect finds the module of its functions
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_script(path):

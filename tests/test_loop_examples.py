@@ -13,16 +13,16 @@ To accept an intended change of a snapshot, run with
 ADCOMPILER_UPDATE_SNAPSHOTS=1 and review the diff.
 """
 
-import importlib.util
 import math
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from adcompiler import check_grads, grad
+
+from .example_modules import load_example
 
 
 # --------------------------------------------------------------------------
@@ -70,24 +70,11 @@ def horner(x, c):
 # --------------------------------------------------------------------------
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 SNAPSHOTS = HERE / "snapshots"
 
 STEPS = 200
 DEGREE = 50
 TOLERANCE = 1e-10
-
-
-def load_example(name):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    module_name = f"_adcompiler_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module     # so inspect finds the module of its functions
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adcompiler import DifferentiationError, check_grads, grad
+from adcompiler import check_grads, grad
 from adcompiler.rules import registry
 from adcompiler.rules.numpy_shapes import (concatenate_like, pad_values_grad, unconcatenate,
                                            unpad, unrepeat, untile)

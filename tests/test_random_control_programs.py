@@ -36,7 +36,6 @@ import importlib.util
 import itertools
 import os
 
-import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 

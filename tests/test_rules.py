@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from adcompiler import DifferentiationError, check_grads, grad, value_and_grad
+from adcompiler import check_grads, grad, value_and_grad
 
 
 def reals(lo, hi):

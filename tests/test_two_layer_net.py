@@ -9,7 +9,6 @@ To accept an intended change of the snapshot, run with
 ADCOMPILER_UPDATE_SNAPSHOTS=1 and review the diff.
 """
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -21,6 +20,8 @@ import pytest
 
 from adcompiler import check_grads, grad, value_and_grad
 
+from .example_modules import load_example
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 EXAMPLES = REPO / "examples"
@@ -28,18 +29,6 @@ SNAPSHOT = HERE / "snapshots" / "two_layer_net_loss.py.txt"
 
 N, D, H, C = 10, 4, 6, 3
 REG = 0.1
-
-
-def load_example(name):
-    """Import examples/<name>.py as a module (examples/ is not a package)."""
-    module_name = f"_adcompiler_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module     # so inspect finds the module of its functions
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
