@@ -24,7 +24,7 @@ from .stage import stage, staged_source
 from .subset import check_subset
 from .tree import flatten, is_tree, leaf_name, leaf_paths, unflatten
 
-_SCALAR, _ARRAY, _OTHER = "scalar", "array", "other"
+_SCALAR, _OTHER = "scalar", "other"
 _PYTHON_SCALARS = (float, int)
 
 

@@ -12,14 +12,13 @@
 """
 
 import ast
-import collections
 import copy
 import functools
 
 from . import runtime
 from .analyze import is_elementwise
 from .accumulate import allocates
-from .lines import Line, blocks, reads, reads_in, target, targets, walk
+from .lines import Line, blocks, load_counts, reads, reads_in, target, targets, walk
 from .simplify import ARITHMETIC, float_names, is_number, resolver, simplify
 
 
@@ -36,8 +35,7 @@ def scalar_spreads(adjoint, scalar_names):
     if not spread or adjoint.shapes is None:
         return
     known = _KnownShapes(adjoint, scalar_names)
-    counts = collections.Counter(n.id for ln in walk(adjoint.lines) for n in ast.walk(ln.node)
-                                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    counts = load_counts(adjoint.lines)
     floats, changed = None, True
     while changed:                  # a rewrite can make an earlier spread an operand too
         changed = False
@@ -76,7 +74,7 @@ def _spread_rewrites(block, i, known, counts, spread):
         return None
     uses = [j for j in range(i + 1, len(block)) if name in reads(block[j].node)]
     if not uses or any(block[j].compound for j in uses) \
-            or sum(_reads_of([block[j]], name) for j in uses) != counts[name] \
+            or sum(load_counts([block[j]])[name] for j in uses) != counts[name] \
             or any(set(targets(ln.node)) & ({name} | reads(s))
                    for ln in walk(block[i + 1:uses[-1] + 1])):
         return None
@@ -134,11 +132,6 @@ class _InlineSpread(ast.NodeTransformer):
                 setattr(node, side, found[0])
                 break
         return node
-
-
-def _reads_of(lines, name):
-    return sum(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-               for ln in walk(lines) for n in ast.walk(ln.node))
 
 
 def _is_scalar(node, scalars):
@@ -264,7 +257,7 @@ def _made_once_read_once(lines, at, name, fresh_calls):
             or not isinstance(writes[0].node, ast.Assign) \
             or not allocates(writes[0].node.value, fresh_calls):
         return False
-    return _reads_of(lines, name) == 1
+    return load_counts(lines)[name] == 1
 
 
 class _RenameAll(ast.NodeTransformer):
@@ -300,7 +293,7 @@ def keep_masks(adjoint):
                 and shape is not None and not shape.scalar and shape.ndim and name not in kept):
             continue
         calls = [n for ln in backward for n in ast.walk(ln.node) if _is_step_of(n, name, steps)]
-        if not calls or sum(_reads_of([ln], name) for ln in backward) != len(calls) \
+        if not calls or load_counts(backward)[name] != len(calls) \
                 or any(name in reads(ln.node) for top in lines
                        if not top.backward and top.compound for ln in walk([top])):
             continue

@@ -8,6 +8,7 @@ backward block that mirrors it.
 """
 
 import ast
+import collections
 from dataclasses import dataclass
 
 
@@ -87,6 +88,12 @@ def assigned(lines):
     return {t for ln in walk(lines) for t in targets(ln.node)} | {
         ln.node.target.id for ln in walk(lines)
         if isinstance(ln.node, ast.For) and isinstance(ln.node.target, ast.Name)}
+
+
+def load_counts(lines):
+    """How many times each name is read anywhere in `lines` (a Counter)."""
+    return collections.Counter(n.id for line in walk(lines) for n in ast.walk(line.node)
+                               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
 
 
 def reads_in(lines):

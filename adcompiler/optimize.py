@@ -30,7 +30,7 @@ from .accumulate import (accumulate_safely, assign_once_per_index, drop_zeros,
 from .array_passes import (inline_spreads, keep_masks, multiply_in_place, release_dead,
                            scalar_spreads)
 from .ir import Var, _subscript
-from .lines import Line, parents, reads, target, targets, walk
+from .lines import Line, load_counts, parents, reads, target, targets, walk
 from .saves import save_loop_values
 from .simplify import is_number, float_names, simplify
 
@@ -254,11 +254,7 @@ def fold_single_uses(lines, is_temp, keep=()):
     statements at the top level take part; a staged statement is one operation on
     names and numbers, so the folded value is still evaluated just before its use.
     """
-    uses = {}
-    for line in walk(lines):
-        for node in ast.walk(line.node):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                uses[node.id] = uses.get(node.id, 0) + 1
+    uses = load_counts(lines)
     i = 0
     while i < len(lines) - 1:
         line, following = lines[i], lines[i + 1]
